@@ -1,0 +1,1 @@
+"""Vigie's contracts: what the services agree on, defined once."""

@@ -1,0 +1,159 @@
+"""Event envelope and the v1 events of each topic.
+
+Every event is one envelope: who produced what, when, about which declaration, and its data.
+The declaration id is also the Kafka key, so all events of one declaration stay in order.
+"""
+
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from .declaration import DeclarationContent
+from .topics import DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED, TopicSpec
+
+Reference = Annotated[str, Field(pattern=r"^VIG-\d{4}-\d{6,}$", examples=["VIG-2026-000042"])]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    topic: ClassVar[TopicSpec]
+
+    event_id: UUID
+    type: str
+    schema_version: Literal["1.0"] = "1.0"
+    occurred_at: AwareDatetime
+    producer: str
+    declaration_id: UUID
+
+
+class RevisionKind(StrEnum):
+    initial = "initial"
+    early_warning = "early_warning"
+    notification = "notification"
+    final_report = "final_report"
+    update = "update"
+
+
+class SubmittedData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reference: Reference
+    revision: Annotated[int, Field(ge=1)]
+    kind: RevisionKind
+    submitted_at: AwareDatetime
+    declaration: DeclarationContent
+
+
+class DeclarationSubmitted(Envelope):
+    """A declaration, or a new revision of it, was accepted by the intake."""
+
+    topic = DECLARATION_SUBMITTED
+    type: Literal["declaration.submitted"] = "declaration.submitted"
+    data: SubmittedData
+
+
+class Place(BaseModel):
+    """An official territorial unit: INSEE code and official name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+
+
+class EnrichedData(SubmittedData):
+    departement: Place
+    region: Place
+    ars: Place
+    enriched_at: AwareDatetime
+
+
+class DeclarationEnriched(Envelope):
+    """A declaration revision with its place in the territory (and, later, its threat context)."""
+
+    topic = DECLARATION_ENRICHED
+    type: Literal["declaration.enriched"] = "declaration.enriched"
+    data: EnrichedData
+
+
+class RecipientKind(StrEnum):
+    ars = "ars"
+    cert_sante = "cert_sante"
+
+
+class Channel(StrEnum):
+    webhook = "webhook"
+    email = "email"
+
+
+class Outcome(StrEnum):
+    sent = "sent"
+    retrying = "retrying"
+    failed = "failed"
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: RecipientKind
+    code: str
+    name: str
+
+
+class DispatchedData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reference: Reference
+    revision: Annotated[int, Field(ge=1)]
+    delivery_id: UUID
+    recipient: Recipient
+    channel: Channel
+    outcome: Outcome
+    attempt: Annotated[int, Field(ge=1)]
+    at: AwareDatetime
+    error: str | None = None
+
+
+class NotificationDispatched(Envelope):
+    """What happened to one delivery of a declaration revision to one recipient and channel."""
+
+    topic = NOTIFICATION_DISPATCHED
+    type: Literal["notification.dispatched"] = "notification.dispatched"
+    data: DispatchedData
+
+
+Event = DeclarationSubmitted | DeclarationEnriched | NotificationDispatched
+EVENTS: tuple[type[Envelope], ...] = (
+    DeclarationSubmitted,
+    DeclarationEnriched,
+    NotificationDispatched,
+)
+
+
+def event_type_for_topic(topic: str) -> type[Envelope]:
+    for event in EVENTS:
+        if event.topic.name == topic:
+            return event
+    raise KeyError(topic)
+
+
+__all__ = [
+    "EVENTS",
+    "Channel",
+    "DeclarationEnriched",
+    "DeclarationSubmitted",
+    "DispatchedData",
+    "EnrichedData",
+    "Envelope",
+    "Event",
+    "NotificationDispatched",
+    "Outcome",
+    "Place",
+    "Recipient",
+    "RecipientKind",
+    "RevisionKind",
+    "SubmittedData",
+]

@@ -1,0 +1,106 @@
+"""The runtime kit's pure parts: error classification, field paths, trace propagation, logs."""
+
+import json
+import logging
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import sqlalchemy.exc
+from aiokafka.errors import KafkaConnectionError
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
+from vigie_contracts.events import (
+    Channel,
+    DispatchedData,
+    NotificationDispatched,
+    Outcome,
+    Recipient,
+    RecipientKind,
+)
+from vigie_kit.consumer import Retry, is_transient
+from vigie_kit.http import field_path
+from vigie_kit.outbox import outbox_message
+from vigie_kit.telemetry import JsonLogFormatter, context_from_headers
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _dbapi(error_type: type[sqlalchemy.exc.DBAPIError], sqlstate: str) -> sqlalchemy.exc.DBAPIError:
+    return error_type("SELECT 1", {}, _PgError(sqlstate))
+
+
+def test_outages_are_transient_and_bad_data_is_not() -> None:
+    assert is_transient(Retry("not yet"))
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(KafkaConnectionError())
+    assert is_transient(_dbapi(sqlalchemy.exc.OperationalError, "08006"))  # connection failure
+    assert is_transient(_dbapi(sqlalchemy.exc.OperationalError, "57P01"))  # admin shutdown
+    assert is_transient(_dbapi(sqlalchemy.exc.DBAPIError, "40001"))  # serialization failure
+    assert not is_transient(_dbapi(sqlalchemy.exc.IntegrityError, "23505"))  # unique violation
+    assert not is_transient(_dbapi(sqlalchemy.exc.DataError, "22001"))  # value too long
+    assert not is_transient(ValueError("bad"))
+    assert not is_transient(KeyError("x"))
+
+
+def test_field_paths_read_as_a_partner_writes_them() -> None:
+    assert field_path(("body", "indicators", 2, "value")) == "indicators[2].value"
+    assert field_path(("body", "structure", "finess")) == "structure.finess"
+    assert field_path(("body",)) == "(body)"
+    assert field_path(("path", "declaration_id")) == "declaration_id"
+
+
+def _event() -> NotificationDispatched:
+    now = datetime.now(UTC)
+    return NotificationDispatched(
+        event_id=uuid4(),
+        occurred_at=now,
+        producer="tests",
+        declaration_id=uuid4(),
+        data=DispatchedData(
+            reference="VIG-2026-000001",
+            revision=1,
+            delivery_id=uuid4(),
+            recipient=Recipient(kind=RecipientKind.ars, code="ars-idf", name="ARS Île-de-France"),
+            channel=Channel.webhook,
+            outcome=Outcome.sent,
+            attempt=1,
+            at=now,
+        ),
+    )
+
+
+def test_an_outbox_row_carries_its_key_topic_and_the_current_trace() -> None:
+    tracer = TracerProvider().get_tracer("tests")
+    event = _event()
+    with tracer.start_as_current_span("work") as span:
+        row = outbox_message(event)
+    assert row.aggregate_id == str(event.declaration_id)
+    assert row.topic == "notification.dispatched.v1"
+    assert row.headers["event_id"] == str(event.event_id)
+    trace_id = format(span.get_span_context().trace_id, "032x")
+    assert row.headers["traceparent"].split("-")[1] == trace_id
+    # and the relay or a consumer continues that very trace from the row's headers
+    continued = trace.get_current_span(context_from_headers(row.headers)).get_span_context()
+    assert continued.trace_id == span.get_span_context().trace_id
+    kafka_style = [(key, value.encode()) for key, value in row.headers.items()]
+    assert trace.get_current_span(context_from_headers(kafka_style)).get_span_context().span_id == (
+        span.get_span_context().span_id
+    )
+
+
+def test_log_lines_are_json_with_the_trace_and_the_declaration() -> None:
+    tracer = TracerProvider().get_tracer("tests")
+    formatter = JsonLogFormatter("declaration")
+    record = logging.LogRecord("vigie", logging.WARNING, __file__, 1, "retry %s", ("x",), None)
+    record.declaration_id = "d-1"
+    with tracer.start_as_current_span("work") as span:
+        line = json.loads(formatter.format(record))
+    assert line["message"] == "retry x"
+    assert line["service"] == "declaration"
+    assert line["declaration_id"] == "d-1"
+    assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")

@@ -1,0 +1,233 @@
+"""The idempotent consumer: every Kafka subscriber of every service goes through it.
+
+A batch of records is applied in one PostgreSQL transaction together with the ids of the events
+it applied (``processed_events``), and only then are the offsets committed. A redelivered event
+is found in that ledger and changes nothing. A record that cannot be processed goes to the topic's
+dead-letter twin with the reason in its headers, and the partition goes on. A transient failure
+(database or broker away) commits nothing and the batch is delivered again.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy.exc
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from vigie_contracts.events import Envelope
+from vigie_contracts.topics import TopicSpec
+
+from .db import Sessions, unit_of_work
+from .tables import ProcessedEvent
+from .telemetry import DECLARATION_ID, context_from_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+E = TypeVar("E", bound=Envelope)
+Handler = Callable[[AsyncSession, E], Awaitable[None]]
+
+# SQLSTATE classes that mean "try again later", not "this message is bad": connection
+# exceptions, transaction rollbacks (serialization, deadlock), resources, operator intervention.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
+_MAX_REASON = 2000
+
+
+class Retry(Exception):
+    """Raised by a handler when an event cannot be applied yet; it will be delivered again."""
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, Retry | OSError | TimeoutError | KafkaError):
+        return True
+    if isinstance(error, sqlalchemy.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if sqlstate is None:
+            return isinstance(
+                error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
+            )
+        return str(sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    return isinstance(error, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.DisconnectionError)
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[E]):
+    """Who consumes what: ``group`` is the consumer group and the name in ``processed_events``."""
+
+    group: str
+    topic: TopicSpec
+    event_type: type[E]
+    handler: Handler[E]
+
+
+class BatchProcessor(Generic[E]):
+    def __init__(
+        self,
+        subscription: Subscription[E],
+        sessions: Callable[[], Sessions],
+        broker: KafkaBroker,
+    ) -> None:
+        self.subscription = subscription
+        self.sessions = sessions
+        self.broker = broker
+        self._failures = 0
+        self.applied = 0
+        self.dead_lettered = 0
+
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        events: list[tuple[ConsumerRecord[Any, Any], E]] = []
+        rejects: list[tuple[ConsumerRecord[Any, Any], str]] = []
+        for record in records:
+            if record.value is None:
+                rejects.append((record, "empty message (no value)"))
+                continue
+            try:
+                events.append(
+                    (record, self.subscription.event_type.model_validate_json(record.value))
+                )
+            except ValidationError as error:
+                rejects.append(
+                    (record, f"not a valid {self.subscription.event_type.__name__}: {error}")
+                )
+        try:
+            if events:
+                await self._apply_isolating_failures(events, rejects)
+            for record, reason in rejects:
+                await self._dead_letter(record, reason)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            self._failures += 1
+            delay = min(0.1 * 2**self._failures, 5.0)
+            log.warning(
+                "%s: transient failure (%s), batch will be redelivered in %.1fs",
+                self.subscription.group,
+                error,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            raise
+        self._failures = 0
+
+    async def _apply_isolating_failures(
+        self,
+        events: list[tuple[ConsumerRecord[Any, Any], E]],
+        rejects: list[tuple[ConsumerRecord[Any, Any], str]],
+    ) -> None:
+        try:
+            await self._apply(events)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            # Something in the batch is poison: apply the events one by one to find it, so
+            # the others still take effect and only the culprit goes to the dead-letter topic.
+            for item in events:
+                try:
+                    await self._apply([item])
+                except Exception as single_error:
+                    if is_transient(single_error):
+                        raise
+                    log.exception("%s: event cannot be processed", self.subscription.group)
+                    rejects.append((item[0], f"{type(single_error).__name__}: {single_error}"))
+
+    async def _apply(self, events: list[tuple[ConsumerRecord[Any, Any], E]]) -> None:
+        group = self.subscription.group
+        async with unit_of_work(self.sessions()) as session:
+            unique_ids = list(dict.fromkeys(event.event_id for _, event in events))
+            fresh = set(
+                await session.scalars(
+                    insert(ProcessedEvent)
+                    .values([{"consumer": group, "event_id": event_id} for event_id in unique_ids])
+                    .on_conflict_do_nothing()
+                    .returning(col(ProcessedEvent.event_id))
+                )
+            )
+            for record, event in events:
+                if event.event_id not in fresh:
+                    continue  # already applied, by an earlier delivery or earlier in this batch
+                fresh.discard(event.event_id)
+                with tracer.start_as_current_span(
+                    f"{record.topic} process",
+                    context=context_from_headers(record.headers),
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.operation.type": "process",
+                        "messaging.destination.name": record.topic,
+                        "messaging.consumer.group.name": group,
+                        "messaging.destination.partition.id": str(record.partition),
+                        "messaging.kafka.offset": record.offset,
+                        "messaging.message.id": str(event.event_id),
+                        DECLARATION_ID: str(event.declaration_id),
+                    },
+                ):
+                    await self.subscription.handler(session, event)
+        self.applied += len(events)
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        topic = self.subscription.topic
+        headers = {key: value.decode("utf-8", "replace") for key, value in record.headers}
+        headers.update(
+            {
+                "dlt_reason": reason[:_MAX_REASON],
+                "dlt_topic": record.topic,
+                "dlt_partition": str(record.partition),
+                "dlt_offset": str(record.offset),
+                "dlt_consumer_group": self.subscription.group,
+                "dlt_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await self.broker.publish(record.value, topic.dead_letter, key=record.key, headers=headers)
+        self.dead_lettered += 1
+        log.error(
+            "%s: sent %s[%s]@%s to %s: %s",
+            self.subscription.group,
+            record.topic,
+            record.partition,
+            record.offset,
+            topic.dead_letter,
+            reason[:200],
+        )
+
+
+def subscribe(
+    broker: KafkaBroker,
+    subscription: Subscription[E],
+    sessions: Callable[[], Sessions],
+    *,
+    max_records: int = 500,
+    batch_timeout_ms: int = 50,
+) -> BatchProcessor[E]:
+    """Register ``subscription`` on ``broker``: offsets are committed only after the batch's
+    effects are committed, and rewound when they could not be."""
+    processor = BatchProcessor(subscription, sessions, broker)
+
+    @broker.subscriber(
+        subscription.topic.name,
+        batch=True,
+        group_id=subscription.group,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        title=subscription.group,
+    )
+    async def consume(message: KafkaMessage) -> None:
+        await processor.process(message.raw_message)  # type: ignore[arg-type]
+
+    return processor

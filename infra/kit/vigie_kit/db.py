@@ -1,0 +1,72 @@
+"""PostgreSQL access: one async engine per service, units of work, migrations run on start."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+# Any constant works: it only has to be the same for every instance of one service, so that
+# two instances starting together migrate one after the other.
+_MIGRATION_LOCK = 0x76696769
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # Prepared statements are cached per connection by asyncpg; keep the default cache.
+    )
+
+
+def sessions(engine: AsyncEngine) -> Sessions:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: Sessions) -> AsyncIterator[AsyncSession]:
+    """A transaction: committed if the block ends normally, rolled back if it raises."""
+    async with factory.begin() as session:
+        yield session
+
+
+def _alembic_config(migrations: Path, connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine, migrations: Path) -> None:
+    """Upgrade the service's database to the newest revision of its own migrations."""
+
+    def upgrade(connection: Connection) -> None:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        command.upgrade(_alembic_config(migrations, connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+def run_migrations_online() -> None:
+    """Body of every service's ``migrations/env.py``: migrate on the connection we were given."""
+    from alembic import context  # noqa: PLC0415 - only importable while Alembic runs env.py
+
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("migrations run from the service (vigie_kit.db.migrate), not the CLI")
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,142 @@
+"""HTTP basics shared by the services: problem+json errors (RFC 9457) and health endpoints."""
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> ProblemResponse:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return ProblemResponse(body, status_code=status)
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem+json document."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title
+        self.extra = extra
+
+    def response(self) -> ProblemResponse:
+        return problem(self.status, self.detail, title=self.title, **self.extra)
+
+
+def field_path(location: Iterable[int | str]) -> str:
+    """``("body", "indicators", 2, "value")`` → ``indicators[2].value``."""
+    path = ""
+    for part in location:
+        if part in ("body", "query", "path", "header") and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(body)"
+
+
+def _message(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    return [
+        {
+            "field": field_path(error.get("loc", ())),
+            "message": _message(error),
+            "type": error.get("type", ""),
+        }
+        for error in errors
+    ]
+
+
+def validation_problem(error: ValidationError | RequestValidationError, what: str) -> Problem:
+    """A 422 problem naming each invalid field and why."""
+    errors = field_errors(error.errors())
+    names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return Problem(
+        422,
+        f"{what}: {len(errors)} invalid field{'s' if len(errors) > 1 else ''} ({names})",
+        title="Invalid request",
+        errors=errors,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(_: Request, error: Exception) -> ProblemResponse:
+        assert isinstance(error, Problem)
+        return error.response()
+
+    async def on_validation(_: Request, error: Exception) -> ProblemResponse:
+        assert isinstance(error, RequestValidationError)
+        return validation_problem(error, "the request is invalid").response()
+
+    async def on_http(_: Request, error: Exception) -> ProblemResponse:
+        assert isinstance(error, HTTPException)
+        return problem(error.status_code, str(error.detail))
+
+    async def on_unexpected(request: Request, error: Exception) -> ProblemResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+        return problem(500, "an unexpected error occurred; nothing was recorded for this request")
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+Check = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: dict[str, Check]) -> APIRouter:
+    """``/health/live``: the process answers. ``/health/ready``: every dependency answers."""
+    router = APIRouter(prefix="/health", tags=["health"])
+
+    @router.get("/live")
+    async def live() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/ready", responses={503: {"description": "a dependency is unreachable"}})
+    async def ready() -> JSONResponse:
+        results: dict[str, bool] = {}
+        for name, check in checks.items():
+            try:
+                results[name] = await check()
+            except Exception:
+                results[name] = False
+        ok = all(results.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "unavailable", "checks": results},
+            status_code=200 if ok else 503,
+        )
+
+    return router

@@ -1,0 +1,185 @@
+"""The transactional outbox: events are written in the same transaction as the change that caused
+them, and a relay publishes them to Kafka afterwards, keyed by their aggregate.
+
+A broker outage therefore delays events, never loses them. One relay per database publishes at a
+time (a PostgreSQL advisory lock elects it), so the events of one declaration keep their order.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from faststream.kafka import KafkaBroker
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from vigie_contracts.events import Envelope
+
+from .kafka import BrokerConnection
+from .tables import OUTBOX_CHANNEL, OutboxMessage
+from .telemetry import DECLARATION_ID, context_from_headers, trace_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+_RELAY_LOCK = 0x6F7574626F78  # "outbox": one relay per service database publishes at a time
+_TRACE_KEYS = frozenset({"traceparent", "tracestate"})
+
+
+def outbox_message(event: Envelope, *, aggregate_type: str = "declaration") -> OutboxMessage:
+    """The outbox row of ``event``, carrying the current trace context for the relay to continue."""
+    return OutboxMessage(
+        event_id=event.event_id,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(event.declaration_id),
+        type=event.type,
+        topic=event.topic.name,
+        payload=event.model_dump(mode="json"),
+        headers={
+            "event_id": str(event.event_id),
+            "event_type": event.type,
+            "schema_version": event.schema_version,
+            **trace_headers(),
+        },
+    )
+
+
+def add_events(session: AsyncSession, events: Sequence[Envelope]) -> None:
+    """Stage events in the outbox of the session's transaction; they publish once it commits."""
+    session.add_all([outbox_message(event) for event in events])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        broker: KafkaBroker,
+        connection: BrokerConnection,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.broker = broker
+        self.connection = connection
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self.published = 0
+
+    def stop(self) -> None:
+        """Finish the batch under way, publish what is waiting once more, then return."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                await self.connection.ready.wait()
+                async with self.engine.connect() as leader:
+                    try:
+                        if not await self._lead(leader):
+                            await asyncio.sleep(self.poll_seconds)
+                            continue
+                        while not self._stopping:
+                            sent = await self.relay_batch()
+                            failures = 0
+                            if sent < self.batch_size and not self._stopping:
+                                await self._wait_for_rows()
+                    finally:
+                        # Closing the connection is what releases the leadership lock; returned
+                        # to the pool, it would keep holding it.
+                        await leader.invalidate()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                if failures == 1 or failures % 30 == 0:
+                    log.warning("outbox relay paused (%s), retrying", error)
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+
+    async def _lead(self, leader: AsyncConnection) -> bool:
+        locked = await leader.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _RELAY_LOCK})
+        await leader.commit()
+        if not locked:
+            return False
+        raw = await leader.get_raw_connection()
+        await raw.driver_connection.add_listener(OUTBOX_CHANNEL, self._notified)  # type: ignore[union-attr]
+        self._wakeup.set()
+        return True
+
+    def _notified(self, *_: Any) -> None:
+        self._wakeup.set()
+
+    async def _wait_for_rows(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+        if not self._stopping:
+            self._wakeup.clear()
+
+    async def relay_batch(self) -> int:
+        """Publish the oldest outbox rows and delete them once Kafka has acknowledged them all."""
+        async with self.engine.begin() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, topic, aggregate_id, payload::text AS payload, headers"
+                        " FROM outbox ORDER BY id LIMIT :limit"
+                    ),
+                    {"limit": self.batch_size},
+                )
+            ).all()
+            if not rows:
+                return 0
+            deliveries = [await self._publish(row) for row in rows]
+            await asyncio.gather(*deliveries)
+            await connection.execute(
+                sa.text("DELETE FROM outbox WHERE id = ANY(:ids)"),
+                {"ids": [row.id for row in rows]},
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, row: Any) -> "asyncio.Future[Any]":
+        span = tracer.start_span(
+            f"{row.topic} publish",
+            context=context_from_headers(row.headers),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row.topic,
+                "messaging.kafka.message.key": row.aggregate_id,
+                "messaging.message.id": row.headers.get("event_id", ""),
+                DECLARATION_ID: row.aggregate_id,
+            },
+        )
+        with trace.use_span(span, end_on_exit=False):
+            headers = {k: v for k, v in row.headers.items() if k not in _TRACE_KEYS}
+            headers.update(trace_headers())
+        try:
+            delivery = await self.broker.publish(
+                row.payload.encode(),
+                row.topic,
+                key=row.aggregate_id.encode(),
+                headers=headers,
+                no_confirm=True,
+            )
+        except BaseException as error:
+            span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end()
+            raise
+
+        def finish(done: "asyncio.Future[Any]") -> None:
+            if done.cancelled() or done.exception() is not None:
+                span.set_status(Status(StatusCode.ERROR, "not acknowledged by Kafka"))
+            span.end()
+
+        delivery.add_done_callback(finish)
+        return delivery

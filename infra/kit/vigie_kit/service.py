@@ -1,0 +1,197 @@
+"""What every Vigie service process is: its settings, its database (migrated on start), its Kafka
+broker, the outbox relay, its idempotent subscriptions, background workers, and an HTTP app with
+health endpoints. A service's ``bootstrap`` wires its own parts onto one of these."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .consumer import BatchProcessor, E, Subscription, subscribe
+from .db import Sessions, create_engine, migrate, sessions
+from .http import health_router, install_problem_handlers
+from .kafka import BrokerConnection, make_broker
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+from .telemetry import setup_logging, setup_tracing
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[["Service"], Awaitable[None]]
+Drain = Callable[[], Awaitable[None]]
+
+# How long a stopping service gives work under way to finish before cancelling it.
+_DRAIN_SECONDS = 10.0
+
+
+class NotStarted(RuntimeError):
+    pass
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings, *, migrations: Path, publishes: bool) -> None:
+        self.settings = settings
+        self.migrations = migrations
+        self.publishes = publishes
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        self.kafka = BrokerConnection(self.broker)
+        self.processors: list[BatchProcessor[Any]] = []
+        self.relay: OutboxRelay | None = None
+        self._workers: list[Worker] = []
+        self._drains: list[Drain] = []
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._engine: AsyncEngine | None = None
+        self._sessions: Sessions | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise NotStarted("the service's database is opened when the service starts")
+        return self._engine
+
+    @property
+    def sessions(self) -> Sessions:
+        if self._sessions is None:
+            raise NotStarted("the service's database is opened when the service starts")
+        return self._sessions
+
+    def subscribe(self, subscription: Subscription[E]) -> BatchProcessor[E]:
+        processor = subscribe(
+            self.broker,
+            subscription,
+            lambda: self.sessions,
+            max_records=self.settings.consumer_max_records,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+        )
+        self.processors.append(processor)
+        return processor
+
+    def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Close a resource of the service once everything else has stopped."""
+        self._closers.append(close)
+
+    def worker(self, worker: Worker, *, drain: Drain | None = None) -> Worker:
+        """Run ``worker(service)`` for the life of the service (restarted if it crashes);
+        ``drain`` is awaited at shutdown to let the work under way finish."""
+        self._workers.append(worker)
+        if drain is not None:
+            self._drains.append(drain)
+        return worker
+
+    async def _open_database(self) -> None:
+        engine = create_engine(
+            self.settings.database_url, pool_size=self.settings.database_pool_size
+        )
+        for attempt in range(1, 61):
+            try:
+                await migrate(engine, self.migrations)
+                break
+            except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                if attempt == 60:
+                    raise
+                log.warning("database unreachable (%s), retrying", error)
+                await asyncio.sleep(1.0)
+        self._engine = engine
+        self._sessions = sessions(engine)
+
+    async def _supervise(self, name: str, worker: Worker) -> None:
+        while True:
+            try:
+                await worker(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker %s crashed; restarting it", name)
+                await asyncio.sleep(1.0)
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self._open_database()
+        tasks = [asyncio.create_task(self.kafka.run(), name="kafka-connection")]
+        if self.publishes:
+            self.relay = OutboxRelay(
+                self.engine,
+                self.broker,
+                self.kafka,
+                batch_size=self.settings.outbox_batch_size,
+                poll_seconds=self.settings.outbox_poll_seconds,
+            )
+            tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for worker in self._workers:
+            name = getattr(worker, "__name__", "worker")
+            tasks.append(asyncio.create_task(self._supervise(name, worker), name=name))
+        log.info("%s started", self.settings.service_name)
+        try:
+            yield
+        finally:
+            await self._shut_down(tasks)
+
+    async def _shut_down(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Stop taking work, let the work under way finish and its events leave the outbox,
+        then close. Whatever does not finish in time stays committed or uncommitted as a
+        whole, and is picked up again at the next start."""
+        for drain in self._drains:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(drain(), _DRAIN_SECONDS)
+        for subscriber in self.broker.subscribers:
+            with contextlib.suppress(Exception):
+                await subscriber.stop()
+        relay_task = next((t for t in tasks if t.get_name() == "outbox-relay"), None)
+        if self.relay is not None and relay_task is not None and self.kafka.ready.is_set():
+            self.relay.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(relay_task), _DRAIN_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.kafka.close()
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                await close()
+        await self.engine.dispose()
+        log.info("%s stopped", self.settings.service_name)
+
+    async def database_ready(self) -> bool:
+        async with self.engine.connect() as connection:
+            return bool(await connection.scalar(sa.text("SELECT 1")) == 1)
+
+    async def kafka_ready(self) -> bool:
+        return self.kafka.ready.is_set() and await self.broker.ping(timeout=2.0)
+
+    def app(self, *, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+        """The service's HTTP app; tracing and logging are set up here, at start, not at import."""
+        setup_logging(self.settings.service_name, self.settings.log_level)
+        setup_tracing(self.settings.service_name)
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+        app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
+        app.state.service = self
+        install_problem_handlers(app)
+        app.include_router(
+            health_router({"database": self.database_ready, "kafka": self.kafka_ready})
+        )
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*")
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run a service's app until it is told to stop (SIGTERM or Ctrl-C), then shut down gently."""
+    import uvicorn  # noqa: PLC0415 - only the process entry point needs the server
+
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,22 @@
+"""Service settings from the environment (``VIGIE_*``), with defaults that run the local stack."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
+
+    service_name: str
+    database_url: str
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    http_host: str = "127.0.0.1"
+    http_port: int
+    log_level: str = "INFO"
+    # Size of the SQLAlchemy connection pool; each service is one process on a small box.
+    database_pool_size: int = 10
+    # How many Kafka records a consumer takes at once, and how long it waits to fill a batch.
+    consumer_max_records: int = 500
+    consumer_batch_timeout_ms: int = 50
+    # Outbox relay: rows per Kafka round trip, and the fallback poll when no NOTIFY arrives.
+    outbox_batch_size: int = 500
+    outbox_poll_seconds: float = 1.0

@@ -1,0 +1,101 @@
+"""Tracing and logging set-up, and W3C trace context carried through outbox rows and Kafka headers.
+
+Exporters follow the standard ``OTEL_*`` variables: ``OTEL_TRACES_EXPORTER`` (``otlp``, the
+default, ``console`` or ``none``) and ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` for OTLP over HTTP.
+"""
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+KafkaHeaders = Iterable[tuple[str, bytes]]
+
+# Attribute names ops search by (``vigie.declaration.id = …`` in the tracing UI).
+DECLARATION_ID = "vigie.declaration.id"
+DECLARATION_REFERENCE = "vigie.declaration.reference"
+
+
+def setup_tracing(service_name: str, *processors: SpanProcessor) -> TracerProvider:
+    """Install this process's tracer provider; extra processors serve tests and benchmarks."""
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    for name in os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(","):
+        match name.strip():
+            case "otlp":
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+                    OTLPSpanExporter,
+                )
+
+                provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            case "console":
+                provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+            case "none" | "":
+                pass
+            case other:
+                raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {other!r}")
+    for processor in processors:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def trace_headers() -> dict[str, str]:
+    """The current trace context as W3C headers (``traceparent``, ``tracestate``)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from_headers(headers: Mapping[str, str] | KafkaHeaders) -> otel_context.Context:
+    """The trace context a message or an outbox row carries, to continue its trace."""
+    if isinstance(headers, Mapping):
+        carrier = dict(headers)
+    else:
+        carrier = {key: value.decode("latin-1") for key, value in headers}
+    return propagate.extract(carrier)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, with the trace and span of the work being logged."""
+
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self.service_name = service_name
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service_name,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
+        for key in ("declaration_id", "reference", "topic", "event_id"):
+            if (value := record.__dict__.get(key)) is not None:
+                entry[key] = str(value)
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(service_name: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter(service_name))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka reports every reconnection attempt at ERROR; the relay reports outages once.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

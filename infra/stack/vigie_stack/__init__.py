@@ -1,0 +1,1 @@
+"""Vigie's local stack: real Kafka and PostgreSQL servers, the four services, and the demo."""

@@ -1,0 +1,104 @@
+"""Where the local stack keeps its state and which loopback ports it uses.
+
+Two profiles share the machine without touching each other: ``dev`` (the README's demo) and
+``test`` (the test suite, which starts from an empty state every run).
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("declaration", "enrichment", "notification", "stats")
+
+
+def repository_root() -> Path:
+    if root := os.environ.get("VIGIE_ROOT"):
+        return Path(root).resolve()
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "infra" / "kafka" / "pom.xml").is_file():
+            return parent
+    raise RuntimeError("cannot find the Vigie repository root; set VIGIE_ROOT")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    name: str
+    root: Path
+    kafka_port: int
+    controller_port: int
+    postgres_port: int
+    receiver_port: int
+    service_ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".state" / self.name
+
+    @property
+    def cache(self) -> Path:
+        """Downloaded artifacts, shared by the profiles."""
+        return self.root / ".state" / "cache"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def secrets(self) -> Path:
+        return self.state / "secrets"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def recipients_file(self) -> Path:
+        return self.state / "recipients.json"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.service_ports[service]}"
+
+
+def profile(name: str) -> StackConfig:
+    root = repository_root()
+    if name == "dev":
+        return StackConfig(
+            name="dev",
+            root=root,
+            kafka_port=19092,
+            controller_port=19093,
+            postgres_port=15432,
+            receiver_port=8190,
+            service_ports={
+                "declaration": 8100,
+                "enrichment": 8101,
+                "notification": 8102,
+                "stats": 8103,
+            },
+        )
+    if name == "test":
+        return StackConfig(
+            name="test",
+            root=root,
+            kafka_port=29092,
+            controller_port=29093,
+            postgres_port=25432,
+            receiver_port=8290,
+            service_ports={
+                "declaration": 8200,
+                "enrichment": 8201,
+                "notification": 8202,
+                "stats": 8203,
+            },
+        )
+    raise ValueError(f"unknown stack profile {name!r}")
+
+
+def kafka_version(root: Path) -> str:
+    """The pinned Kafka version, read from the one place it is written: infra/kafka/pom.xml."""
+    pom = (root / "infra" / "kafka" / "pom.xml").read_text()
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
+    if match is None:
+        raise RuntimeError("infra/kafka/pom.xml does not pin <kafka.version>")
+    return match.group(1)

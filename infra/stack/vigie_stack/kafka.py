@@ -1,0 +1,190 @@
+"""A real Apache Kafka broker in KRaft mode, from the official artifacts on Maven Central.
+
+``mvn`` resolves ``org.apache.kafka:kafka_2.13`` (version pinned in ``infra/kafka/pom.xml``) and
+its dependencies into the local Maven cache and copies them into ``.state/cache``; the storage is
+formatted once, and the one broker (also its own controller) listens on loopback only.
+"""
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from .config import StackConfig, kafka_version
+from .process import is_running, port_open, spawn, stop, wait_for
+
+_LOG4J2 = """\
+Configuration:
+  Appenders:
+    RollingFile:
+      name: file
+      fileName: "{log}"
+      filePattern: "{log}.%i"
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+      SizeBasedTriggeringPolicy:
+        size: 20MB
+      DefaultRolloverStrategy:
+        max: 3
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: file
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.storage.internals.log
+        level: WARN
+"""
+
+
+class KafkaBroker:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.version = kafka_version(config.root)
+        self.home = config.state / "kafka"
+        self.data = self.home / "data"
+        self.libs = config.cache / f"kafka-{self.version}" / "libs"
+        self.pid_file = self.home / "kafka.pid"
+        self.log_file = config.logs / "kafka.log"
+
+    def install(self) -> None:
+        """Fetch the broker's jars with Maven (once per version)."""
+        marker = self.libs / ".complete"
+        if marker.is_file():
+            return
+        if shutil.which("mvn") is None or shutil.which("java") is None:
+            raise RuntimeError("Kafka needs java (17+) and mvn; run infra/bin/setup")
+        staging = self.libs.with_name("libs.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        subprocess.run(  # noqa: S603
+            [  # noqa: S607
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(self.config.root / "infra" / "kafka" / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={staging}",
+            ],
+            check=True,
+        )
+        shutil.rmtree(self.libs, ignore_errors=True)
+        staging.rename(self.libs)
+        marker.write_text(self.version)
+
+    def _java(self, main: str, *args: str, jvm: tuple[str, ...] = ("-Xmx64m",)) -> list[str]:
+        return [
+            "java",
+            *jvm,
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.yaml'}",
+            "-cp",
+            f"{self.libs}/*",
+            main,
+            *args,
+        ]
+
+    def _write_config(self) -> Path:
+        c = self.config
+        self.home.mkdir(parents=True, exist_ok=True)
+        c.logs.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.yaml").write_text(_LOG4J2.format(log=self.log_file))
+        properties = self.home / "server.properties"
+        properties.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{c.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},CONTROLLER://127.0.0.1:{c.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{c.kafka_port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.data}",
+                    # One broker here; a cluster sets 3 and min.insync.replicas=2 (see README).
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    # Topics are provisioned by the project with explicit settings, never by a
+                    # client that mistyped a name.
+                    "auto.create.topics.enable=false",
+                    "num.partitions=6",
+                    "log.flush.interval.messages=9223372036854775807",
+                ]
+            )
+            + "\n"
+        )
+        return properties
+
+    def format(self) -> None:
+        """Format the storage on first start; a formatted folder is reused as it is."""
+        properties = self._write_config()
+        if (self.data / "meta.properties").is_file():
+            return
+        cluster_id = _kafka_uuid()
+        subprocess.run(  # noqa: S603
+            self._java(
+                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def running(self) -> bool:
+        return is_running(self.pid_file) is not None
+
+    def start(self, *, timeout: float = 90.0) -> None:
+        if self.running():
+            return
+        self.install()
+        self.format()
+        log_offset = self.log_file.stat().st_size if self.log_file.is_file() else 0
+        spawn(
+            self._java(
+                "kafka.Kafka",
+                str(self.home / "server.properties"),
+                jvm=(
+                    "-Xms256m",
+                    "-Xmx512m",
+                    "-XX:+UseG1GC",
+                    "-XX:MaxGCPauseMillis=20",
+                    "-Djava.awt.headless=true",
+                ),
+            ),
+            pid_file=self.pid_file,
+            log_file=self.config.logs / "kafka.stdout.log",
+        )
+        wait_for(
+            lambda: (
+                self.running()
+                and port_open(self.config.kafka_port)
+                and self._started_since(log_offset)
+            ),
+            timeout=timeout,
+            what="Kafka broker",
+            log_file=self.log_file,
+        )
+
+    def _started_since(self, offset: int) -> bool:
+        """Whether this run of the broker (log lines after ``offset``) reports it has started."""
+        if not self.log_file.is_file():
+            return False
+        with self.log_file.open("rb") as log:
+            log.seek(offset if log.seek(0, 2) >= offset else 0)
+            return b"Kafka Server started" in log.read()
+
+    def stop(self, *, kill: bool = False) -> bool:
+        return stop(self.pid_file, timeout=60.0, kill=kill)
+
+
+def _kafka_uuid() -> str:
+    """A cluster id as Kafka writes them: 16 random bytes, URL-safe base64 without padding."""
+    import base64  # noqa: PLC0415
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()

@@ -1,0 +1,182 @@
+"""A real PostgreSQL server from Debian's packages, its data in the stack's state folder.
+
+Credentials are generated on first start and never leave the state folder: PostgreSQL keeps only
+their SCRAM-SHA-256 hashes. Each service gets its own role and its own database, which no other
+role may open: services cannot read each other's tables even by mistake.
+"""
+
+import asyncio
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import asyncpg
+
+from .config import SERVICES, StackConfig
+from .process import port_open, wait_for
+
+ADMIN = "vigie_admin"
+
+
+def _bin_dir() -> Path:
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if not versions:
+        raise RuntimeError("PostgreSQL server binaries not found; run infra/bin/setup")
+    return versions[-1].parent
+
+
+def _as_server_user() -> list[str]:
+    """PostgreSQL refuses to run as root; as root, run it as the ``postgres`` system user."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+
+def _password(path: Path) -> str:
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class PostgresServer:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.home = config.state / "postgres"
+        self.data = self.home / "data"
+        self.socket_dir = self.home / "run"
+        self.log_file = config.logs / "postgres.log"
+
+    def password(self, role: str) -> str:
+        return _password(self.config.secrets / f"postgres-{role}.password")
+
+    def database_url(self, service: str) -> str:
+        role = f"vigie_{service}"
+        return (
+            f"postgresql+asyncpg://{role}:{self.password(role)}"
+            f"@127.0.0.1:{self.config.postgres_port}/{role}"
+        )
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*_as_server_user(), *command], check=True, capture_output=True)  # noqa: S603
+
+    def _own(self, *paths: Path) -> None:
+        user = _server_user()
+        for path in paths:
+            path.mkdir(parents=True, exist_ok=True)
+            if user is not None:
+                shutil.chown(path, user.pw_uid, user.pw_gid)
+
+    def init(self) -> None:
+        if (self.data / "PG_VERSION").is_file():
+            return
+        self._own(self.home, self.socket_dir)
+        self.config.logs.mkdir(parents=True, exist_ok=True)
+        password_file = self.home / "initdb.pwfile"
+        password_file.write_text(self.password(ADMIN) + "\n")
+        user = _server_user()
+        if user is not None:
+            shutil.chown(password_file, user.pw_uid, user.pw_gid)
+        password_file.chmod(0o600)
+        try:
+            self._run(
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                ADMIN,
+                f"--pwfile={password_file}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").is_file() and port_open(self.config.postgres_port)
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        self.init()
+        if self.running():
+            return
+        self._own(self.socket_dir)
+        log = self.config.logs / "postgres.log"
+        if not log.exists():
+            log.touch()
+        user = _server_user()
+        if user is not None:
+            shutil.chown(log, user.pw_uid, user.pw_gid)
+        options = " ".join(
+            [
+                f"-p {self.config.postgres_port}",
+                "-c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.socket_dir}",
+                "-c max_connections=200",
+                "-c shared_buffers=256MB",
+                # Durable commits, always: Vigie never trades a committed declaration for speed.
+                "-c synchronous_commit=on",
+                "-c fsync=on",
+            ]
+        )
+        self._run(
+            str(_bin_dir() / "pg_ctl"),
+            "start",
+            "-D",
+            str(self.data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(timeout)),
+        )
+        wait_for(self.running, timeout=timeout, what="PostgreSQL", log_file=log)
+
+    def stop(self, *, kill: bool = False) -> bool:
+        if not (self.data / "postmaster.pid").is_file():
+            return False
+        mode = "immediate" if kill else "fast"
+        self._run(
+            str(_bin_dir() / "pg_ctl"), "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60"
+        )
+        return True
+
+    def provision(self) -> None:
+        """One role and one database per service (idempotent)."""
+        asyncio.run(self._provision())
+
+    async def _provision(self) -> None:
+        admin = await asyncpg.connect(
+            host="127.0.0.1",
+            port=self.config.postgres_port,
+            user=ADMIN,
+            password=self.password(ADMIN),
+            database="postgres",
+        )
+        try:
+            for service in SERVICES:
+                role = f"vigie_{service}"
+                password = self.password(role)
+                exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+                verb = "ALTER" if exists else "CREATE"
+                # Role names are ours; the password is quoted by PostgreSQL's own function.
+                quoted = await admin.fetchval("SELECT quote_literal($1)", password)
+                await admin.execute(f"{verb} ROLE {role} LOGIN PASSWORD {quoted}")
+                if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", role):
+                    await admin.execute(f"CREATE DATABASE {role} OWNER {role}")
+                await admin.execute(f"REVOKE ALL ON DATABASE {role} FROM PUBLIC")
+        finally:
+            await admin.close()

@@ -1,0 +1,181 @@
+"""The whole local stack: PostgreSQL, Kafka, the stand-in receiver and the four services.
+
+Starting it twice reuses the state folder, so data survives a restart; ``down`` stops every
+process and keeps the data; ``reset`` deletes it.
+"""
+
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .config import SERVICES, StackConfig
+from .kafka import KafkaBroker
+from .postgres import PostgresServer
+from .process import is_running, spawn, stop, wait_for
+from .receiver import write_directory
+from .topics import provision_topics
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    stack: "Stack"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.stack.config.state / "run" / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.stack.config.logs / f"{self.name}.log"
+
+    @property
+    def url(self) -> str:
+        return self.stack.config.service_url(self.name)
+
+    def running(self) -> bool:
+        return is_running(self.pid_file) is not None
+
+    def env(self) -> dict[str, str]:
+        config = self.stack.config
+        env = {
+            **os.environ,
+            "VIGIE_DATABASE_URL": self.stack.postgres.database_url(self.name),
+            "VIGIE_KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
+            "VIGIE_HTTP_PORT": str(config.service_ports[self.name]),
+            "VIGIE_RECIPIENTS_FILE": str(config.recipients_file),
+            "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "none"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(self.stack.service_env.get(self.name, {}))
+        env.update(self.stack.service_env.get("*", {}))
+        return env
+
+    def start(self, *, wait: str | None = "ready", timeout: float = 60.0) -> None:
+        if not self.running():
+            spawn(
+                [sys.executable, "-m", f"vigie_{self.name}"],
+                pid_file=self.pid_file,
+                log_file=self.log_file,
+                env=self.env(),
+                cwd=self.stack.config.root,
+            )
+        if wait is not None:
+            self.wait(wait, timeout=timeout)
+
+    def wait(self, probe: str = "ready", *, timeout: float = 60.0) -> None:
+        url = f"{self.url}/health/{probe}"
+
+        def answers() -> bool:
+            if not self.running():
+                raise RuntimeError(f"{self.name} exited; see {self.log_file}")
+            try:
+                return httpx.get(url, timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, timeout=timeout, what=f"service {self.name}", log_file=self.log_file)
+
+    def stop(self, *, kill: bool = False) -> bool:
+        return stop(self.pid_file, timeout=20.0, kill=kill)
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    # Extra environment per service name ("*" for all), e.g. shorter retry delays in tests.
+    service_env: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    receiver_url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.kafka = KafkaBroker(self.config)
+        self.postgres = PostgresServer(self.config)
+        self.services = {name: ServiceProcess(name, self) for name in SERVICES}
+
+    @property
+    def receiver_pid_file(self) -> Path:
+        return self.config.state / "run" / "receiver.pid"
+
+    def start_infrastructure(self) -> None:
+        self.config.state.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        self.postgres.provision()
+        self.kafka.start()
+        self.provision_topics()
+
+    def provision_topics(self) -> list[str]:
+        return asyncio.run(provision_topics(self.config.kafka_bootstrap))
+
+    def start_receiver(self) -> None:
+        """The stand-in ARS receiver as a process of its own (the dev stack's)."""
+        url = self.receiver_url or f"http://127.0.0.1:{self.config.receiver_port}"
+        write_directory(self.config, url)
+        if is_running(self.receiver_pid_file) is None:
+            spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "vigie_stack.cli",
+                    "--profile",
+                    self.config.name,
+                    "receiver",
+                ],
+                pid_file=self.receiver_pid_file,
+                log_file=self.config.logs / "receiver.log",
+                cwd=self.config.root,
+            )
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{url}/hooks", timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(
+            answers,
+            timeout=30,
+            what="stand-in receiver",
+            log_file=self.config.logs / "receiver.log",
+        )
+
+    def start_services(
+        self, names: Iterable[str] = SERVICES, *, wait: str | None = "ready"
+    ) -> None:
+        for name in names:
+            self.services[name].start(wait=None)
+        if wait is not None:
+            for name in names:
+                self.services[name].wait(wait)
+
+    def stop_services(self, names: Iterable[str] = SERVICES) -> None:
+        for name in names:
+            self.services[name].stop()
+
+    def up(self) -> None:
+        self.start_infrastructure()
+        self.start_receiver()
+        self.start_services()
+
+    def down(self) -> None:
+        self.stop_services()
+        stop(self.receiver_pid_file, timeout=5)
+        self.kafka.stop()
+        self.postgres.stop()
+
+    def reset(self) -> None:
+        self.down()
+        shutil.rmtree(self.config.state, ignore_errors=True)
+
+    def status(self) -> dict[str, bool]:
+        return {
+            "postgres": self.postgres.running(),
+            "kafka": self.kafka.running(),
+            "receiver": is_running(self.receiver_pid_file) is not None,
+            **{name: process.running() for name, process in self.services.items()},
+        }

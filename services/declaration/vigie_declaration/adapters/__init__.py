@@ -1,0 +1,1 @@
+"""The declaration service's adapters: its tables."""

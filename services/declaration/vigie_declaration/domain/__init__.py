@@ -1,0 +1,1 @@
+"""Pure rules of a declaration's life: no I/O here."""

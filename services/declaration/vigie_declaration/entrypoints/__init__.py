@@ -1,0 +1,1 @@
+"""Where the declaration service meets the world: HTTP routes and event subscriptions."""

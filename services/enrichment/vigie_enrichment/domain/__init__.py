@@ -1,0 +1,1 @@
+"""Pure rules of enrichment: territory, and (later) classification and severity."""

@@ -1,0 +1,1 @@
+"""Where the enrichment service meets the world: its event subscription."""

@@ -1,0 +1,79 @@
+"""The recipients directory: complete, or refused at start-up with the gap named."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vigie_contracts.events import Channel, RecipientKind
+from vigie_contracts.regions import REGIONS
+from vigie_notification.domain.directory import InvalidDirectory, load_directory
+
+SECRET = "s" * 40
+
+
+def directory(**overrides: Any) -> dict[str, Any]:
+    def entry(code: str) -> dict[str, Any]:
+        return {
+            "code": code,
+            "name": code.upper(),
+            "webhook": {"url": f"https://{code}.example/hook", "secret": SECRET},
+        }
+
+    data = {"cert_sante": entry("cert-sante"), "ars": [entry(r.ars_code) for r in REGIONS.values()]}
+    data.update(overrides)
+    return data
+
+
+def write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "recipients.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_complete_directory_routes_to_the_ars_and_cert_sante(tmp_path: Path) -> None:
+    loaded = load_directory(write(tmp_path, directory()))
+    recipients = loaded.recipients_for("ars-reu")
+    assert [(r.kind, r.code) for r, _ in recipients] == [
+        (RecipientKind.ars, "ars-reu"),
+        (RecipientKind.cert_sante, "cert-sante"),
+    ]
+    assert all(entry.channels == (Channel.webhook,) for _, entry in recipients)
+
+
+def test_a_missing_ars_is_refused_by_name(tmp_path: Path) -> None:
+    data = directory()
+    data["ars"] = [e for e in data["ars"] if e["code"] != "ars-may"]
+    with pytest.raises(InvalidDirectory, match="no entry for ars-may"):
+        load_directory(write(tmp_path, data))
+
+
+def test_an_ars_without_any_channel_is_refused(tmp_path: Path) -> None:
+    data = directory()
+    data["ars"][0] = {"code": data["ars"][0]["code"], "name": "X"}
+    with pytest.raises(InvalidDirectory, match="has no channel"):
+        load_directory(write(tmp_path, data))
+
+
+def test_duplicates_unknown_codes_and_short_secrets_are_refused(tmp_path: Path) -> None:
+    data = directory()
+    data["ars"].append(dict(data["ars"][0]))
+    data["ars"].append({**data["ars"][1], "code": "ars-atlantis"})
+    with pytest.raises(InvalidDirectory, match="unknown ARS ars-atlantis; several entries for"):
+        load_directory(write(tmp_path, data))
+    weak = directory()
+    weak["cert_sante"]["webhook"]["secret"] = "short"
+    with pytest.raises(
+        InvalidDirectory, match="secret: a signing secret has at least 32"
+    ) as refused:
+        load_directory(write(tmp_path, weak))
+    assert "short" not in str(refused.value)
+
+
+def test_a_missing_or_malformed_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidDirectory, match="does not exist"):
+        load_directory(tmp_path / "absent.json")
+    (tmp_path / "recipients.json").write_text("{not json")
+    with pytest.raises(InvalidDirectory, match="is not JSON"):
+        load_directory(tmp_path / "recipients.json")

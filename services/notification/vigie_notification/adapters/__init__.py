@@ -1,0 +1,1 @@
+"""The notification service's adapters: its ledger tables and the channels it sends on."""

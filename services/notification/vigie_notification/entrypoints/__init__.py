@@ -1,0 +1,1 @@
+"""Where the notification service meets the world: its subscription and its delivery worker."""

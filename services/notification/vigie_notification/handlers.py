@@ -1,0 +1,193 @@
+"""Use cases of the notification service: plan the deliveries of an enriched declaration, and
+record what came of each attempt."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from vigie_contracts.events import (
+    Channel,
+    DeclarationEnriched,
+    DispatchedData,
+    NotificationDispatched,
+    Outcome,
+    Recipient,
+    RecipientKind,
+)
+from vigie_contracts.webhook import WebhookNotification
+from vigie_kit.outbox import add_events
+from vigie_kit.telemetry import trace_headers
+
+from .adapters.orm import Delivery
+from .domain.delivery import DeliveryStatus, delivery_id
+from .domain.directory import Directory
+
+PRODUCER = "notification"
+
+
+async def plan_deliveries(
+    session: AsyncSession, event: DeclarationEnriched, directory: Directory
+) -> None:
+    """Write one pending ledger row per recipient and channel; a row that exists already (a
+    redelivered event) is left as it is, so nobody is told twice."""
+    data = event.data
+    now = datetime.now(UTC)
+    rows = []
+    for recipient, entry in directory.recipients_for(data.ars.code):
+        for channel in entry.channels:
+            notification_id = delivery_id(
+                event.declaration_id, data.revision, recipient.code, channel
+            )
+            body = WebhookNotification(
+                notification_id=notification_id,
+                declaration_id=event.declaration_id,
+                reference=data.reference,
+                revision=data.revision,
+                kind=data.kind,
+                recipient=recipient,
+                departement=data.departement,
+                region=data.region,
+                submitted_at=data.submitted_at,
+                declaration=data.declaration,
+            )
+            rows.append(
+                {
+                    "id": notification_id,
+                    "declaration_id": event.declaration_id,
+                    "revision": data.revision,
+                    "reference": data.reference,
+                    "recipient_kind": recipient.kind,
+                    "recipient_code": recipient.code,
+                    "recipient_name": recipient.name,
+                    "channel": channel,
+                    "status": DeliveryStatus.pending,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "payload": body.model_dump(mode="json"),
+                    "trace_headers": trace_headers(),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    if rows:
+        await session.execute(insert(Delivery).values(rows).on_conflict_do_nothing())
+
+
+async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> list[Delivery]:
+    """Mark due deliveries as being sent, before sending: the ledger always knows an attempt
+    may have reached the receiver. A claim whose lease ran out (its worker died) is due again."""
+    status = col(Delivery.status)
+    due = (
+        sa.select(col(Delivery.id))
+        .where(
+            sa.or_(
+                sa.and_(
+                    status.in_([DeliveryStatus.pending, DeliveryStatus.retrying]),
+                    col(Delivery.next_attempt_at) <= sa.func.now(),
+                ),
+                sa.and_(
+                    status == DeliveryStatus.sending,
+                    col(Delivery.lease_until) < sa.func.now(),
+                ),
+            )
+        )
+        .order_by(col(Delivery.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = await session.scalars(
+        sa.update(Delivery)
+        .where(col(Delivery.id).in_(due))
+        .values(
+            status=DeliveryStatus.sending,
+            attempts=col(Delivery.attempts) + 1,
+            lease_until=sa.func.now() + lease,
+            updated_at=sa.func.now(),
+        )
+        .returning(Delivery)
+    )
+    return list(claimed)
+
+
+async def next_due_in(session: AsyncSession) -> float | None:
+    """Seconds until the next delivery falls due, or None when nothing is waiting."""
+    due_at = sa.func.min(sa.func.coalesce(col(Delivery.lease_until), col(Delivery.next_attempt_at)))
+    seconds = await session.scalar(
+        sa.select(sa.func.extract("epoch", due_at - sa.func.now())).where(
+            col(Delivery.status).in_(
+                [DeliveryStatus.pending, DeliveryStatus.retrying, DeliveryStatus.sending]
+            )
+        )
+    )
+    return None if seconds is None else max(float(seconds), 0.0)
+
+
+async def record_attempt(
+    session: AsyncSession,
+    delivery: Delivery,
+    *,
+    delivered: bool,
+    error: str | None,
+    give_up: bool,
+    retry_in: timedelta,
+) -> Outcome | None:
+    """Write what came of an attempt and publish it; None if another worker took the delivery
+    over meanwhile (its lease ran out), in which case that worker's outcome is the one kept."""
+    now = datetime.now(UTC)
+    if delivered:
+        outcome, values = (
+            Outcome.sent,
+            {"status": DeliveryStatus.sent, "sent_at": now, "last_error": None},
+        )
+    elif give_up:
+        outcome, values = Outcome.failed, {"status": DeliveryStatus.failed, "last_error": error}
+    else:
+        outcome = Outcome.retrying
+        values = {
+            "status": DeliveryStatus.retrying,
+            "last_error": error,
+            "next_attempt_at": now + retry_in,
+        }
+    updated = await session.execute(
+        sa.update(Delivery)
+        .where(
+            col(Delivery.id) == delivery.id,
+            col(Delivery.attempts) == delivery.attempts,
+            col(Delivery.status) == DeliveryStatus.sending,
+        )
+        .values(lease_until=None, updated_at=now, **values)
+    )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    add_events(
+        session,
+        [
+            NotificationDispatched(
+                event_id=uuid4(),
+                occurred_at=now,
+                producer=PRODUCER,
+                declaration_id=delivery.declaration_id,
+                data=DispatchedData(
+                    reference=delivery.reference,
+                    revision=delivery.revision,
+                    delivery_id=delivery.id,
+                    recipient=Recipient(
+                        kind=RecipientKind(delivery.recipient_kind),
+                        code=delivery.recipient_code,
+                        name=delivery.recipient_name,
+                    ),
+                    channel=Channel(delivery.channel),
+                    outcome=outcome,
+                    attempt=delivery.attempts,
+                    at=now,
+                    error=error,
+                ),
+            )
+        ],
+    )
+    return outcome

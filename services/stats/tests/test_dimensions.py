@@ -1,0 +1,44 @@
+"""What can be asked of the observatory, and the precise refusal of what cannot."""
+
+from datetime import date, datetime
+
+import pytest
+
+from vigie_stats.domain.dimensions import (
+    OBSERVATORY_TZ,
+    Dimension,
+    InvalidQuery,
+    parse_group_by,
+    period_bounds,
+)
+
+
+def test_one_or_two_known_dimensions() -> None:
+    assert parse_group_by("region") == [Dimension.region]
+    assert parse_group_by(" region , category ") == [Dimension.region, Dimension.category]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "at least one dimension"),
+        ("region,category,month", "at most 2 dimensions"),
+        ("region,region", "a dimension twice"),
+        ("planet", "unknown dimension planet; known: region, category, month"),
+    ],
+)
+def test_refuses_bad_group_by(value: str, message: str) -> None:
+    with pytest.raises(InvalidQuery, match=message):
+        parse_group_by(value)
+
+
+def test_period_days_are_inclusive_in_paris_time() -> None:
+    lower, upper = period_bounds(date(2026, 3, 1), date(2026, 3, 31))
+    assert lower == datetime(2026, 3, 1, tzinfo=OBSERVATORY_TZ)
+    assert upper == datetime(2026, 4, 1, tzinfo=OBSERVATORY_TZ)
+    assert period_bounds(None, None) == (None, None)
+
+
+def test_a_period_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(InvalidQuery, match="after"):
+        period_bounds(date(2026, 3, 2), date(2026, 3, 1))

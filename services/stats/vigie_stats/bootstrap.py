@@ -1,0 +1,24 @@
+"""Composition root of the stats service."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from vigie_kit.service import Service
+
+from .config import StatsSettings
+from .entrypoints import events, http
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: StatsSettings | None = None) -> FastAPI:
+    service = Service(settings or StatsSettings(), migrations=MIGRATIONS, publishes=False)
+    for subscription in events.SUBSCRIPTIONS:
+        service.subscribe(subscription)
+    app = service.app(
+        title="Vigie — observatoire",
+        description="National statistics of health-sector cybersecurity incident declarations.",
+    )
+    app.include_router(http.router)
+    return app

@@ -1,0 +1,9 @@
+"""Settings of the stats service (``VIGIE_*`` environment variables)."""
+
+from vigie_kit.settings import ServiceSettings
+
+
+class StatsSettings(ServiceSettings):
+    service_name: str = "stats"
+    database_url: str = "postgresql+asyncpg://vigie_stats@127.0.0.1:15432/vigie_stats"
+    http_port: int = 8103

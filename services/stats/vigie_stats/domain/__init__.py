@@ -1,0 +1,1 @@
+"""Pure rules of the observatory: what is counted and along which dimensions."""

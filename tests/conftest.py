@@ -1,0 +1,91 @@
+"""The real stack for the cross-service tests: a Kafka broker and a PostgreSQL server started
+from an empty state, the four services as separate processes, a stand-in ARS receiver and an
+OTLP trace receiver in the test process."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.support.otlp import OtlpCollector
+from vigie_stack.config import StackConfig, profile
+from vigie_stack.receiver import WebhookReceiver, directory_secrets, write_directory
+from vigie_stack.stack import Stack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.stack)
+
+
+@pytest.fixture(scope="session")
+def stack_config() -> StackConfig:
+    config = profile("test")
+    Stack(config).reset()  # every run starts from an empty state
+    config.state.mkdir(parents=True)
+    return config
+
+
+@pytest_asyncio.fixture(scope="session")
+async def otlp() -> AsyncIterator[OtlpCollector]:
+    collector = OtlpCollector()
+    await collector.start()
+    yield collector
+    await collector.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def receiver(stack_config: StackConfig) -> AsyncIterator[WebhookReceiver]:
+    write_directory(stack_config, f"http://127.0.0.1:{stack_config.receiver_port}")
+    receiver = WebhookReceiver(
+        directory_secrets(stack_config.recipients_file), port=stack_config.receiver_port
+    )
+    await receiver.start()
+    yield receiver
+    await receiver.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack(
+    stack_config: StackConfig, receiver: WebhookReceiver, otlp: OtlpCollector
+) -> AsyncIterator[Stack]:
+    stack = Stack(
+        stack_config,
+        service_env={
+            "*": {
+                "VIGIE_CONSUMER_BATCH_TIMEOUT_MS": "20",
+                "VIGIE_OUTBOX_POLL_SECONDS": "0.5",
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "200",
+            },
+            "notification": {
+                "VIGIE_RETRY_BASE_SECONDS": "0.2",
+                "VIGIE_RETRY_MAX_SECONDS": "1",
+                "VIGIE_MAX_ATTEMPTS": "4",
+                "VIGIE_DELIVERY_LEASE_SECONDS": "5",
+                "VIGIE_WEBHOOK_TIMEOUT_SECONDS": "1",
+            },
+        },
+    )
+    await asyncio.to_thread(stack.start_infrastructure)
+    await asyncio.to_thread(stack.start_services)
+    yield stack
+    await asyncio.to_thread(stack.down)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=stack.config.service_url("declaration"), timeout=10
+    ) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stats_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.config.service_url("stats"), timeout=10) as client:
+        yield client

@@ -1,0 +1,158 @@
+"""Helpers to watch the real pipeline from the outside: its databases, its topics, its lag."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from vigie_contracts.topics import ALL_TOPICS
+from vigie_stack.stack import Stack
+
+GROUPS = {
+    "declaration.enrichment-status": "declaration.enriched.v1",
+    "declaration.delivery-status": "notification.dispatched.v1",
+    "enrichment.enrich": "declaration.submitted.v1",
+    "notification.plan": "declaration.enriched.v1",
+    "stats.facts": "declaration.enriched.v1",
+}
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.2,
+    what: str = "condition",
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+
+
+def dsn(stack: Stack, service: str) -> str:
+    return stack.postgres.database_url(service).replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def query(stack: Stack, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(dsn(stack, service))
+    try:
+        return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
+
+
+async def scalar(stack: Stack, service: str, sql: str, *args: Any) -> Any:
+    rows = await query(stack, service, sql, *args)
+    return rows[0][0] if rows else None
+
+
+async def partitions_of(stack: Stack, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+        return [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            for partition in topic["partitions"]
+        ]
+    finally:
+        await admin.close()
+
+
+async def end_offsets(stack: Stack, topics: list[str]) -> dict[TopicPartition, int]:
+    partitions = await partitions_of(stack, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.config.kafka_bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def consumer_lag(stack: Stack) -> dict[str, int]:
+    """Messages each consumer group has not yet committed past."""
+    ends = await end_offsets(stack, sorted(set(GROUPS.values())))
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
+    await admin.start()
+    try:
+        lag = {}
+        for group, topic in GROUPS.items():
+            committed = await admin.list_consumer_group_offsets(group)
+            lag[group] = sum(
+                end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+                for tp, end in ends.items()
+                if tp.topic == topic
+            )
+        return lag
+    finally:
+        await admin.close()
+
+
+async def settle(stack: Stack, timeout: float = 60.0) -> None:
+    """Wait until the pipeline is idle: every outbox empty, every delivery finished, every
+    consumer group caught up. Tests that compare before and after start from here."""
+
+    async def idle() -> bool:
+        for service in ("declaration", "enrichment", "notification"):
+            if await scalar(stack, service, "SELECT count(*) FROM outbox"):
+                return False
+        unfinished = (
+            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'retrying')"
+        )
+        if await scalar(stack, "notification", unfinished):
+            return False
+        return not any((await consumer_lag(stack)).values())
+
+    await wait_until(idle, timeout=timeout, interval=0.3, what="an idle pipeline")
+
+
+async def read_topic(stack: Stack, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic``, from the beginning to its current end."""
+    ends = await end_offsets(stack, [topic])
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stack.config.kafka_bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning()
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        deadline = time.monotonic() + 30
+        while remaining and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, items in batch.items():
+                records.extend(items)
+                if items and items[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def wait_for_status(
+    api: httpx.AsyncClient, ids: list[str], status: str = "notified", timeout: float = 60.0
+) -> dict[str, dict[str, Any]]:
+    states: dict[str, dict[str, Any]] = {}
+
+    async def reached() -> bool:
+        for declaration_id in ids:
+            if states.get(declaration_id, {}).get("status") != status:
+                response = await api.get(f"/v1/declarations/{declaration_id}")
+                states[declaration_id] = response.json()
+        return all(state.get("status") == status for state in states.values())
+
+    await wait_until(reached, timeout=timeout, what=f"{len(ids)} declarations {status}")
+    return states
+
+
+TOPIC_NAMES = [name for spec in ALL_TOPICS for name in (spec.name, spec.dead_letter)]
