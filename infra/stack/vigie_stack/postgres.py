@@ -6,6 +6,7 @@ role may open: services cannot read each other's tables even by mistake.
 """
 
 import asyncio
+import hashlib
 import os
 import pwd
 import secrets
@@ -50,13 +51,50 @@ def _password(path: Path) -> str:
     return path.read_text().strip()
 
 
+def _reachable_by_server_user(path: Path) -> bool:
+    user = _server_user()
+    if user is None:
+        return True
+    probe = [*_as_server_user(), "test", "-x", str(path)]
+    return subprocess.run(probe, check=False, capture_output=True).returncode == 0  # noqa: S603
+
+
 class PostgresServer:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.home = config.state / "postgres"
-        self.data = self.home / "data"
-        self.socket_dir = self.home / "run"
-        self.log_file = config.logs / "postgres.log"
+        self.link = config.state / "postgres"
+
+    @property
+    def home(self) -> Path:
+        # Resolved: the server's user may reach the target of the link, not the link's folder.
+        return self.link.resolve()
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_file(self) -> Path:
+        # Beside the data, where the server's user can always write; linked from logs/.
+        return self.home / "postgres.log"
+
+    def _place_home(self) -> None:
+        """Keep the server's files in the state folder; when the ``postgres`` user cannot reach
+        it (a checkout under /root, say), keep them in /var/lib/vigie and link them from there."""
+        if self.link.exists() or self.link.is_symlink():
+            return
+        self.config.state.mkdir(parents=True, exist_ok=True)
+        if _reachable_by_server_user(self.config.state):
+            return
+        digest = hashlib.sha256(str(self.link.absolute()).encode()).hexdigest()[:16]
+        elsewhere = Path("/var/lib/vigie") / digest / "postgres"
+        elsewhere.mkdir(parents=True, exist_ok=True)
+        elsewhere.parent.chmod(0o755)
+        self.link.symlink_to(elsewhere, target_is_directory=True)
 
     def password(self, role: str) -> str:
         return _password(self.config.secrets / f"postgres-{role}.password")
@@ -69,7 +107,10 @@ class PostgresServer:
         )
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*_as_server_user(), *command], check=True, capture_output=True)  # noqa: S603
+        done = subprocess.run([*_as_server_user(), *command], check=False, capture_output=True)  # noqa: S603
+        if done.returncode != 0:
+            output = (done.stderr or done.stdout).decode(errors="replace").strip()
+            raise RuntimeError(f"{Path(command[0]).name} failed ({done.returncode}): {output}")
 
     def _own(self, *paths: Path) -> None:
         user = _server_user()
@@ -79,6 +120,7 @@ class PostgresServer:
                 shutil.chown(path, user.pw_uid, user.pw_gid)
 
     def init(self) -> None:
+        self._place_home()
         if (self.data / "PG_VERSION").is_file():
             return
         self._own(self.home, self.socket_dir)
@@ -105,19 +147,27 @@ class PostgresServer:
             password_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
-        return (self.data / "postmaster.pid").is_file() and port_open(self.config.postgres_port)
+        return (
+            self.link.exists()
+            and (self.data / "postmaster.pid").is_file()
+            and port_open(self.config.postgres_port)
+        )
 
     def start(self, *, timeout: float = 60.0) -> None:
         self.init()
         if self.running():
             return
         self._own(self.socket_dir)
-        log = self.config.logs / "postgres.log"
+        log = self.log_file
         if not log.exists():
             log.touch()
         user = _server_user()
         if user is not None:
             shutil.chown(log, user.pw_uid, user.pw_gid)
+        linked = self.config.logs / "postgres.log"
+        if not linked.is_symlink():
+            linked.unlink(missing_ok=True)
+            linked.symlink_to(log)
         options = " ".join(
             [
                 f"-p {self.config.postgres_port}",
@@ -146,7 +196,7 @@ class PostgresServer:
         wait_for(self.running, timeout=timeout, what="PostgreSQL", log_file=log)
 
     def stop(self, *, kill: bool = False) -> bool:
-        if not (self.data / "postmaster.pid").is_file():
+        if not self.link.exists() or not (self.data / "postmaster.pid").is_file():
             return False
         mode = "immediate" if kill else "fast"
         self._run(

@@ -170,6 +170,9 @@ class Stack:
 
     def reset(self) -> None:
         self.down()
+        postgres_home = self.config.state / "postgres"
+        if postgres_home.is_symlink():
+            shutil.rmtree(postgres_home.resolve(), ignore_errors=True)
         shutil.rmtree(self.config.state, ignore_errors=True)
 
     def status(self) -> dict[str, bool]:
