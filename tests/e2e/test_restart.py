@@ -5,7 +5,7 @@ from collections import Counter
 
 import httpx
 
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 from vigie_stack.receiver import CERT_SANTE, WebhookReceiver
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack

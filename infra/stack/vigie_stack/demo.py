@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 
 from .config import StackConfig
 from .samples import demo_declarations

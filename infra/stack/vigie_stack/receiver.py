@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 
 from .config import StackConfig
 

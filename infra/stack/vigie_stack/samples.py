@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vigie_contracts.finess import with_check_digit
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 
 # A département of each region, as a FINESS prefix (overseas: 970x).
 REGION_DEPARTEMENTS = {

@@ -9,8 +9,8 @@ import pytest
 from vigie_contracts.declaration import DeclarationContent
 from vigie_contracts.events import DeclarationSubmitted, RevisionKind, SubmittedData
 from vigie_contracts.finess import InvalidFiness, with_check_digit
-from vigie_contracts.regions import REGIONS
-from vigie_enrichment.domain.territory import DEPARTEMENTS, locate
+from vigie_contracts.territory import DEPARTEMENTS, REGIONS
+from vigie_enrichment.domain.territory import locate
 from vigie_enrichment.handlers import enriched_event
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from vigie_contracts.events import Channel, RecipientKind
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 from vigie_notification.domain.directory import InvalidDirectory, load_directory
 
 SECRET = "s" * 40

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from vigie_contracts.events import Channel, Recipient, RecipientKind
-from vigie_contracts.regions import REGIONS
+from vigie_contracts.territory import REGIONS
 
 
 class InvalidDirectory(ValueError):
