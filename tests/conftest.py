@@ -3,7 +3,7 @@ from an empty state, the four services as separate processes, a stand-in ARS rec
 OTLP trace receiver in the test process."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -29,23 +29,23 @@ def stack_config() -> StackConfig:
     return config
 
 
-@pytest_asyncio.fixture(scope="session")
-async def otlp() -> AsyncIterator[OtlpCollector]:
+@pytest.fixture(scope="session")
+def otlp() -> Iterator[OtlpCollector]:
     collector = OtlpCollector()
-    await collector.start()
+    collector.start()
     yield collector
-    await collector.stop()
+    collector.stop()
 
 
-@pytest_asyncio.fixture(scope="session")
-async def receiver(stack_config: StackConfig) -> AsyncIterator[WebhookReceiver]:
+@pytest.fixture(scope="session")
+def receiver(stack_config: StackConfig) -> Iterator[WebhookReceiver]:
     write_directory(stack_config, f"http://127.0.0.1:{stack_config.receiver_port}")
     receiver = WebhookReceiver(
         directory_secrets(stack_config.recipients_file), port=stack_config.receiver_port
     )
-    await receiver.start()
+    receiver.start()
     yield receiver
-    await receiver.stop()
+    receiver.stop()
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -78,11 +78,56 @@ async def stack(
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stack.config.service_url("declaration"), timeout=10
-    ) as client:
-        yield client
+async def credentials(stack: Stack) -> dict[str, dict[str, str]]:
+    """Credentials made with the service's own command: a partner that may declare for any
+    structure (as the national web form does) and CERT Santé."""
+    return {
+        "partner": await asyncio.to_thread(
+            stack.credential,
+            "--kind",
+            "partner",
+            "--name",
+            "Formulaire national (tests)",
+            "--departement",
+            "*",
+            # the fuzzing tests alone send more than the default 600 requests a minute
+            "--rate",
+            "100000",
+        ),
+        "national": await asyncio.to_thread(
+            stack.credential,
+            "--kind",
+            "national",
+            "--name",
+            "CERT Santé (tests)",
+            "--rate",
+            "100000",
+        ),
+    }
+
+
+def client(stack: Stack, secret: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    return httpx.AsyncClient(
+        base_url=stack.config.service_url("declaration"), timeout=10, headers=headers
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api(
+    stack: Stack, credentials: dict[str, dict[str, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The declaration API as the all-structures partner, which reads what it declared."""
+    async with client(stack, credentials["partner"]["secret"]) as partner:
+        yield partner
+
+
+@pytest_asyncio.fixture(scope="session")
+async def national_api(
+    stack: Stack, credentials: dict[str, dict[str, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client(stack, credentials["national"]["secret"]) as national:
+        yield national
 
 
 @pytest_asyncio.fixture(scope="session")

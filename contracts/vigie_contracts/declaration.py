@@ -166,6 +166,8 @@ class DeclarationContent(_Strict):
     indicators: Annotated[list[Indicator], Field(max_length=MAX_INDICATORS)] = []
     provider: Provider | None = None
     support_requested: bool = False
+    # When the structure notified the CNIL of a personal-data breach (GDPR art. 33), if it did.
+    cnil_notified_at: AwareDatetime | None = None
 
     @field_validator("detected_at")
     @classmethod
@@ -180,4 +182,18 @@ class DeclarationContent(_Strict):
         detected_at = info.data.get("detected_at")
         if value is not None and detected_at is not None and value > detected_at:
             raise ValueError("must not be after detected_at")
+        return value
+
+    @field_validator("cnil_notified_at")
+    @classmethod
+    def _after_detection_and_past(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        detected_at = info.data.get("detected_at")
+        if value is None:
+            return value
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        if detected_at is not None and value < detected_at:
+            raise ValueError("must not be before detected_at")
         return value

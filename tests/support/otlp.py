@@ -1,15 +1,14 @@
 """A real OTLP/HTTP trace receiver for the tests: the services export their spans to it exactly
 as they would to a collector, and the tests walk the traces it received."""
 
-import asyncio
-import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from vigie_stack.serving import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -27,8 +26,7 @@ class ReceivedSpan:
 class OtlpCollector:
     port: int = 0
     spans: list[ReceivedSpan] = field(default_factory=list)
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _server: BackgroundServer | None = None
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -70,21 +68,14 @@ class OtlpCollector:
             services[span.trace_id].add(span.service)
         return services
 
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+    def start(self) -> None:
+        self._server = BackgroundServer(self.app(), port=self.port)
+        self._server.start()
+        self.port = self._server.port
 
-    async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, 5)
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
 
     @property
     def endpoint(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,26 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_JSON
 
 
-def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> ProblemResponse:
+class ProblemDocument(BaseModel):
+    """An error, as RFC 9457 describes it; ``errors`` names each invalid field and why."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
     body = {
         "type": "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -28,21 +47,32 @@ def problem(status: int, detail: str, *, title: str | None = None, **extra: Any)
         "detail": detail,
         **extra,
     }
-    return ProblemResponse(body, status_code=status)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 class Problem(Exception):
     """Raise from a route to answer with a problem+json document."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title
+        self.headers = headers
         self.extra = extra
 
     def response(self) -> ProblemResponse:
-        return problem(self.status, self.detail, title=self.title, **self.extra)
+        return problem(
+            self.status, self.detail, title=self.title, headers=self.headers, **self.extra
+        )
 
 
 def field_path(location: Iterable[int | str]) -> str:
@@ -102,7 +132,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, error: Exception) -> ProblemResponse:
         assert isinstance(error, HTTPException)
-        return problem(error.status_code, str(error.detail))
+        return problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
 
     async def on_unexpected(request: Request, error: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
@@ -112,6 +142,37 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def document(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Complete the app's OpenAPI document: the problem+json schema in place of FastAPI's own
+    validation error (which this API never sends), and the schemas of bodies read by hand."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        documented: list[type[BaseModel]] = [ProblemDocument, *models]
+        for model in documented:
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, nested in definition.pop("$defs", {}).items():
+                components.setdefault(name, nested)
+            components.setdefault(definition.get("title", model.__name__), definition)
+        problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None and "application/json" in invalid.get("content", {}):
+                    invalid["content"] = problem_content
+                    invalid["description"] = "Invalid request, each bad field named"
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 Check = Callable[[], Awaitable[bool]]

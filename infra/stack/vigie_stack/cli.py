@@ -5,11 +5,14 @@ vigie-stack demo      post a few declarations and follow them to the agencies
 vigie-stack status    what runs
 vigie-stack down      stop everything (the data stays in .state/)
 vigie-stack reset     stop everything and delete the data
+vigie-stack credentials create|list|revoke …
+                      manage the credentials of the declaration API (see its --help)
 """
 
 import argparse
-import asyncio
 import sys
+
+import uvicorn
 
 from .config import profile
 from .receiver import WebhookReceiver, directory_secrets
@@ -20,15 +23,14 @@ def _print(*parts: object) -> None:
     print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
 
 
-async def _serve_receiver(stack: Stack) -> None:
+def _serve_receiver(stack: Stack) -> None:
     config = stack.config
     receiver = WebhookReceiver(
         directory_secrets(config.recipients_file),
         port=config.receiver_port,
         record_file=config.state / "received.jsonl",
     )
-    await receiver.start()
-    await asyncio.Event().wait()
+    uvicorn.run(receiver.app(), host="127.0.0.1", port=config.receiver_port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="dev", choices=["dev", "test"])
-    parser.add_argument("command", choices=["up", "down", "status", "demo", "reset", "receiver"])
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "demo", "reset", "receiver", "credentials"]
+    )
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "credentials":
+        parser.error(f"unexpected arguments: {' '.join(rest)}")
     stack = Stack(profile(args.profile))
 
     if args.command == "up":
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_infrastructure()
         _print("Starting the stand-in ARS receiver and the four services …")
         stack.start_receiver()
+        # Services running from an earlier `up` are restarted, so that they run this code.
+        stack.stop_services()
         stack.start_services()
         for name, process in stack.services.items():
             _print(f"  {name:<13} {process.url}")
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "demo":
         from .demo import run_demo  # noqa: PLC0415
 
-        return 0 if run_demo(stack.config) else 1
+        return 0 if run_demo(stack) else 1
     elif args.command == "down":
         stack.down()
         _print("Stopped. Data kept in", stack.config.state)
@@ -66,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, running in stack.status().items():
             _print(f"  {name:<13} {'running' if running else 'stopped'}")
     elif args.command == "receiver":
-        asyncio.run(_serve_receiver(stack))
+        _serve_receiver(stack)
+    elif args.command == "credentials":
+        done = stack.services["declaration"].command("credentials", *rest)
+        _print((done.stdout + done.stderr).rstrip())
+        return done.returncode
     return 0
 
 

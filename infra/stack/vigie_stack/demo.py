@@ -1,25 +1,54 @@
 """The demo: a few declarations posted through the API, followed until every agency was told."""
 
+import json
 import time
 from typing import Any
 
 import httpx
 
+from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import REGIONS
 
-from .config import StackConfig
 from .samples import demo_declarations
+from .stack import Stack
 
 
 def _print(*parts: object) -> None:
     print(*parts, flush=True)  # noqa: T201 - the demo speaks to the terminal
 
 
-def run_demo(config: StackConfig, *, timeout: float = 90.0) -> bool:
+def demo_credentials(stack: Stack) -> dict[str, str]:
+    """A partner credential for the demo's structures and a CERT Santé one, created once and
+    kept (with their secrets) in the state folder's secrets."""
+    path = stack.config.secrets / "demo-credentials.json"
+    if path.is_file():
+        return dict(json.loads(path.read_text()))
+    departements = sorted(
+        {parse_finess(d["structure"]["finess"]).departement for d in demo_declarations()}
+    )
+    partner = stack.credential(
+        "--kind",
+        "partner",
+        "--name",
+        "Éditeur de démonstration",
+        *[f"--departement={d}" for d in departements],
+    )
+    national = stack.credential("--kind", "national", "--name", "CERT Santé (démonstration)")
+    tokens = {"partner": partner["secret"], "national": national["secret"]}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(json.dumps(tokens))
+    path.chmod(0o600)
+    return tokens
+
+
+def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
+    config = stack.config
     api = config.service_url("declaration")
+    tokens = demo_credentials(stack)
     accepted: list[dict[str, Any]] = []
     _print(f"\nPosting {len(demo_declarations())} declarations to {api}/v1/declarations …")
-    with httpx.Client(timeout=10) as client:
+    partner = {"Authorization": f"Bearer {tokens['partner']}"}
+    with httpx.Client(timeout=10, headers=partner) as client:
         for payload in demo_declarations():
             response = client.post(f"{api}/v1/declarations", json=payload)
             response.raise_for_status()
@@ -75,9 +104,13 @@ def run_demo(config: StackConfig, *, timeout: float = 90.0) -> bool:
 
 Where to look next:
   API and its documentation   {api}/docs
-  one declaration             {api}/v1/declarations/{accepted[0]["id"]}
   statistics                  {config.service_url("stats")}/v1/stats?group_by=category
   service logs (JSON)         {config.logs}/
+  one declaration, as CERT Santé (the demo's credentials are in {config.secrets}):
+    TOKEN=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["national"])' \\
+            < {config.secrets}/demo-credentials.json)
+    curl -s -H "Authorization: Bearer $TOKEN" {api}/v1/declarations/{accepted[0]["id"]}
+  your own credentials        .state/tools/bin/uv run vigie-stack credentials create --help
   stop everything             make down   (data is kept; `make up` starts it again)
 """
     )

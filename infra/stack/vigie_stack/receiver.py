@@ -6,7 +6,6 @@ make some recipients fail or hang on purpose.
 """
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -17,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from vigie_contracts.territory import REGIONS
 
 from .config import StackConfig
+from .serving import BackgroundServer
 
 CERT_SANTE = "cert-sante"
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -97,8 +96,7 @@ class WebhookReceiver:
     # Event ids that arrived again after being recorded (deduplicated, acknowledged).
     duplicates: list[str] = field(default_factory=list)
     behaviour: dict[str, Behaviour] = field(default_factory=dict)
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _server: BackgroundServer | None = None
 
     def app(self) -> FastAPI:
         app = FastAPI(title="Stand-in ARS and CERT Santé webhook receiver")
@@ -164,29 +162,19 @@ class WebhookReceiver:
     def references(self, recipient: str) -> list[str]:
         return [r.body["reference"] for r in self.received.get(recipient, [])]
 
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self.app(),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                await self._task
-            await asyncio.sleep(0.01)
-        if self.port == 0:
-            self.port = self._server.servers[0].sockets[0].getsockname()[1]
+    def revisions(self, recipient: str) -> list[tuple[str, int]]:
+        """What a recipient was told: (reference, revision), once per notification."""
+        return [(r.body["reference"], r.body["revision"]) for r in self.received.get(recipient, [])]
 
-    async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._task, 5)
+    def start(self) -> None:
+        """Serve from a thread of its own: an agency answers whatever the caller is doing."""
+        self._server = BackgroundServer(self.app(), port=self.port)
+        self._server.start()
+        self.port = self._server.port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
 
     @property
     def url(self) -> str:

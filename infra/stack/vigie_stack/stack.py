@@ -5,8 +5,10 @@ process and keeps the data; ``reset`` deletes it.
 """
 
 import asyncio
+import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,6 +86,17 @@ class ServiceProcess:
 
     def stop(self, *, kill: bool = False) -> bool:
         return stop(self.pid_file, timeout=20.0, kill=kill)
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run one of the service's own commands (``credentials create …``) against this stack."""
+        return subprocess.run(  # noqa: S603 - the arguments go to our own command-line parser
+            [sys.executable, "-m", f"vigie_{self.name}", *args],
+            env=self.env(),
+            cwd=self.stack.config.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 @dataclass
@@ -174,6 +187,14 @@ class Stack:
         if postgres_home.is_symlink():
             shutil.rmtree(postgres_home.resolve(), ignore_errors=True)
         shutil.rmtree(self.config.state, ignore_errors=True)
+
+    def credential(self, *args: str) -> dict[str, str]:
+        """Create a credential (``--kind … --name …``) and return its id, principal and secret."""
+        done = self.services["declaration"].command("credentials", "create", "--json", *args)
+        if done.returncode != 0:
+            raise RuntimeError(f"credentials create {' '.join(args)}: {done.stdout}{done.stderr}")
+        created: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+        return created
 
     def status(self) -> dict[str, bool]:
         return {

@@ -1,4 +1,7 @@
-"""Run the declaration service: ``vigie-declaration`` (or ``python -m vigie_declaration``)."""
+"""Run the declaration service (``vigie-declaration``), or manage credentials
+(``vigie-declaration credentials …``)."""
+
+import sys
 
 from vigie_kit.service import serve
 
@@ -6,9 +9,15 @@ from .bootstrap import create_app
 from .config import DeclarationSettings
 
 
-def main() -> None:
+def serve_forever() -> None:
     settings = DeclarationSettings()
     serve(create_app(settings), settings)
+
+
+def main() -> None:
+    from .cli import main as cli  # noqa: PLC0415
+
+    sys.exit(cli())
 
 
 if __name__ == "__main__":

@@ -4,21 +4,32 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from vigie_contracts.declaration import DeclarationContent
+from vigie_kit.http import document
 from vigie_kit.service import Service
 
 from .config import DeclarationSettings
 from .entrypoints import events, http
+from .entrypoints.ratelimit import RateLimiter
+from .handlers import RevisionCreate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
-    service = Service(settings or DeclarationSettings(), migrations=MIGRATIONS, publishes=True)
+    settings = settings or DeclarationSettings()
+    service = Service(settings, migrations=MIGRATIONS, publishes=True)
     for subscription in events.SUBSCRIPTIONS:
         service.subscribe(subscription)
     app = service.app(
         title="Vigie — déclarations",
-        description="Intake of cybersecurity incident declarations from health structures.",
+        description=(
+            "Intake of cybersecurity incident declarations from health and medico-social "
+            "structures. Every request carries `Authorization: Bearer <secret>`; errors are "
+            "`application/problem+json`."
+        ),
     )
+    app.state.rate_limiter = RateLimiter(settings.rate_per_minute)
     app.include_router(http.router)
+    document(app, DeclarationContent, RevisionCreate)
     return app

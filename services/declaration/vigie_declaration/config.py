@@ -9,3 +9,5 @@ class DeclarationSettings(ServiceSettings):
     http_port: int = 8100
     # A declaration with 500 indicators of long URLs stays well under this.
     max_body_bytes: int = 1_048_576
+    # Requests a minute per credential unless the credential says otherwise.
+    rate_per_minute: int = 600

@@ -1,15 +1,21 @@
 """Use cases of the declaration service. Each runs inside one unit of work (a session in a
 transaction) given by its caller: an HTTP route or an event subscription."""
 
-from datetime import UTC, datetime
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from vigie_contracts.declaration import DeclarationContent
+from vigie_contracts.declaration import Category, DeclarationContent
 from vigie_contracts.events import (
     DeclarationEnriched,
     DeclarationSubmitted,
@@ -19,10 +25,23 @@ from vigie_contracts.events import (
     RevisionKind,
     SubmittedData,
 )
+from vigie_contracts.finess import parse_finess
+from vigie_contracts.territory import DEPARTEMENTS
 from vigie_kit.outbox import add_events
+from vigie_kit.periods import period_bounds
 
-from .adapters.orm import Declaration, DeclarationNotification
+from .adapters.orm import (
+    AuditEntry,
+    Declaration,
+    DeclarationNotification,
+    DeclarationRevision,
+    IdempotencyKey,
+    TimelineEntry,
+)
+from .domain.access import Caller, CredentialKind, Denied
 from .domain.declaration import DeclarationStatus, reference, status_of
+from .domain.privacy import redact
+from .domain.revision import apply_changes
 
 PRODUCER = "declaration"
 
@@ -31,42 +50,321 @@ class UnknownDeclaration(LookupError):
     pass
 
 
+class Conflict(Exception):
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidRevision(Exception):
+    """The revised declaration does not validate; errors are located under ``changes``."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class RevisionCreate(BaseModel):
+    """A new revision: what kind of report it is, the revision it was written against, and the
+    fields that changed (objects are merged field by field, lists replaced)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "notification",
+                    "based_on": 1,
+                    "changes": {"status": "contained", "impacts": {"patient_safety": "none"}},
+                }
+            ]
+        },
+    )
+
+    kind: RevisionKind = Field(description="early_warning, notification, final_report or update")
+    based_on: int = Field(ge=1, description="the revision the changes were written against")
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _a_revision_kind(cls, kind: RevisionKind) -> RevisionKind:
+        if kind is RevisionKind.initial:
+            raise ValueError(
+                "'initial' is the first submission; a revision is early_warning, notification,"
+                " final_report or update"
+            )
+        return kind
+
+
+@dataclass
+class Accepted:
+    declaration: Declaration
+    revision: int
+    redacted: int
+    replayed: bool = False
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+def _request_hash(payload: dict[str, Any]) -> bytes:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    ).digest()
+
+
+async def _replay(
+    session: AsyncSession, caller: Caller, key: str | None, request_hash: bytes
+) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    known = await session.get(IdempotencyKey, (caller.principal, key))
+    if known is None:
+        return None
+    if known.request_hash != request_hash:
+        raise Conflict(
+            f"Idempotency-Key {key!r} was used for a different request;"
+            " use a new key for new content",
+            declaration_id=str(known.declaration_id),
+        )
+    return known
+
+
+def _audit(
+    session: AsyncSession,
+    caller: Caller,
+    action: str,
+    declaration_id: UUID | None,
+    revision: int | None,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            principal=caller.principal,
+            credential_id=caller.credential_id,
+            action=action,
+            declaration_id=declaration_id,
+            revision=revision,
+            detail=detail,
+        )
+    )
+
+
+def _timeline(
+    session: AsyncSession,
+    declaration_id: UUID,
+    revision: int,
+    what: str,
+    at: datetime,
+    **detail: Any,
+) -> None:
+    session.add(
+        TimelineEntry(
+            declaration_id=declaration_id, at=at, revision=revision, what=what, detail=detail
+        )
+    )
+
+
+def _submitted_event(
+    declaration: Declaration, kind: RevisionKind, content: DeclarationContent, now: datetime
+) -> DeclarationSubmitted:
+    return DeclarationSubmitted(
+        event_id=uuid4(),
+        occurred_at=now,
+        producer=PRODUCER,
+        declaration_id=declaration.id,
+        data=SubmittedData(
+            reference=declaration.reference,
+            revision=declaration.revision,
+            kind=kind,
+            submitted_at=now,
+            declaration=content,
+        ),
+    )
+
+
 async def submit_declaration(
-    session: AsyncSession, content: DeclarationContent, *, now: datetime | None = None
-) -> Declaration:
-    """Store a new declaration and its ``declaration.submitted`` event in the same transaction."""
+    session: AsyncSession,
+    caller: Caller,
+    content: DeclarationContent,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Accepted:
+    """Store a new declaration, its first revision and its ``declaration.submitted`` event in the
+    same transaction. Patient numbers are masked before anything is stored."""
     now = now or datetime.now(UTC)
+    departement = DEPARTEMENTS[parse_finess(content.structure.finess).departement]
+    caller.check_declare(content.structure.finess, departement.code)
+    request_hash = _request_hash(content.model_dump(mode="json"))
+    known = await _replay(session, caller, idempotency_key, request_hash)
+    if known is not None:
+        declaration = await session.get(Declaration, known.declaration_id)
+        assert declaration is not None
+        return Accepted(
+            declaration, 1, known.response.get("redactions", {}).get("nir", 0), True, known.response
+        )
+
+    redaction = redact(content.model_dump(mode="json"))
+    clean = DeclarationContent.model_validate(redaction.content)
     serial = await session.scalar(sa.text("SELECT nextval('declaration_reference_seq')"))
     declaration = Declaration(
         id=uuid4(),
         reference=reference(now.year, int(serial or 0)),
         revision=1,
-        finess=content.structure.finess,
-        content=content.model_dump(mode="json"),
+        finess=clean.structure.finess,
+        departement_code=departement.code,
+        region_code=departement.region.code,
+        category=clean.category,
+        content=clean.model_dump(mode="json"),
         status=DeclarationStatus.received,
+        declared_by=caller.principal,
+        credential_id=caller.credential_id,
+        redacted=redaction.nir,
         received_at=now,
         updated_at=now,
     )
     session.add(declaration)
-    add_events(
-        session,
-        [
-            DeclarationSubmitted(
-                event_id=uuid4(),
-                occurred_at=now,
-                producer=PRODUCER,
-                declaration_id=declaration.id,
-                data=SubmittedData(
-                    reference=declaration.reference,
-                    revision=1,
-                    kind=RevisionKind.initial,
-                    submitted_at=now,
-                    declaration=content,
-                ),
-            )
-        ],
+    await session.flush()
+    session.add(
+        DeclarationRevision(
+            declaration_id=declaration.id,
+            revision=1,
+            kind=RevisionKind.initial,
+            content=declaration.content,
+            changes={},
+            submitted_at=now,
+            principal=caller.principal,
+            credential_id=caller.credential_id,
+            redacted=redaction.nir,
+        )
     )
-    return declaration
+    _timeline(
+        session,
+        declaration.id,
+        1,
+        "submitted",
+        now,
+        kind=RevisionKind.initial,
+        redacted=redaction.nir,
+    )
+    _audit(session, caller, "create", declaration.id, 1, now, redacted=redaction.nir)
+    add_events(session, [_submitted_event(declaration, RevisionKind.initial, clean, now)])
+    accepted = Accepted(declaration, 1, redaction.nir)
+    if idempotency_key is not None:
+        accepted.response = _accepted_body(accepted)
+        session.add(
+            IdempotencyKey(
+                principal=caller.principal,
+                key=idempotency_key,
+                request_hash=request_hash,
+                declaration_id=declaration.id,
+                status_code=202,
+                response=accepted.response,
+                created_at=now,
+            )
+        )
+    return accepted
+
+
+def _accepted_body(accepted: Accepted) -> dict[str, Any]:
+    declaration = accepted.declaration
+    return {
+        "id": str(declaration.id),
+        "reference": declaration.reference,
+        "revision": accepted.revision,
+        "status": declaration.status,
+        "received_at": declaration.received_at.isoformat(),
+        "redactions": {"nir": accepted.redacted},
+    }
+
+
+async def revise_declaration(
+    session: AsyncSession,
+    caller: Caller,
+    declaration_id: UUID,
+    request: RevisionCreate,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Accepted:
+    """Record a new revision of a declaration and publish it as an event of the same declaration.
+
+    Guarded against concurrent writers: the row is locked, and a revision based on anything but
+    the current revision is refused, so no change is silently overwritten."""
+    now = now or datetime.now(UTC)
+    declaration = await session.get(Declaration, declaration_id, with_for_update=True)
+    if declaration is None:
+        raise Denied(404, f"no declaration {declaration_id}")
+    caller.check_revise(
+        declaration.declared_by, declaration.finess, declaration.departement_code, declaration.id
+    )
+    request_hash = _request_hash(
+        {"declaration": str(declaration_id), **request.model_dump(mode="json")}
+    )
+    known = await _replay(session, caller, idempotency_key, request_hash)
+    if known is not None:
+        return Accepted(declaration, int(known.response["revision"]), 0, True, known.response)
+    if request.based_on != declaration.revision:
+        raise Conflict(
+            f"declaration {declaration.reference} is at revision {declaration.revision}; "
+            f"these changes were written against revision {request.based_on}: read it again",
+            current_revision=declaration.revision,
+        )
+    revised = apply_changes(declaration.content, request.changes)
+    redaction = redact(revised)
+    try:
+        clean = DeclarationContent.model_validate(redaction.content)
+    except ValidationError as error:
+        raise InvalidRevision(error) from None
+
+    declaration.revision += 1
+    declaration.content = clean.model_dump(mode="json")
+    declaration.category = clean.category
+    declaration.status = DeclarationStatus.received
+    declaration.updated_at = now
+    declaration.redacted += redaction.nir
+    session.add(
+        DeclarationRevision(
+            declaration_id=declaration.id,
+            revision=declaration.revision,
+            kind=request.kind,
+            based_on=request.based_on,
+            content=declaration.content,
+            changes=request.changes,
+            submitted_at=now,
+            principal=caller.principal,
+            credential_id=caller.credential_id,
+            redacted=redaction.nir,
+        )
+    )
+    _timeline(
+        session,
+        declaration.id,
+        declaration.revision,
+        "submitted",
+        now,
+        kind=request.kind,
+        redacted=redaction.nir,
+    )
+    _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
+    add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
+    accepted = Accepted(declaration, declaration.revision, redaction.nir)
+    accepted.response = _accepted_body(accepted)
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyKey(
+                principal=caller.principal,
+                key=idempotency_key,
+                request_hash=request_hash,
+                declaration_id=declaration.id,
+                status_code=202,
+                response=accepted.response,
+                created_at=now,
+            )
+        )
+    return accepted
 
 
 async def _locked(session: AsyncSession, declaration_id: UUID) -> Declaration:
@@ -97,11 +395,22 @@ async def _refresh_status(session: AsyncSession, declaration: Declaration, now: 
     if status != declaration.status:
         declaration.status = status
         declaration.updated_at = now
+        if status is DeclarationStatus.notified:
+            _timeline(session, declaration.id, declaration.revision, "notified", now)
 
 
 async def record_enrichment(session: AsyncSession, event: DeclarationEnriched) -> None:
     declaration = await _locked(session, event.declaration_id)
     data = event.data
+    _timeline(
+        session,
+        declaration.id,
+        data.revision,
+        "enriched",
+        event.occurred_at,
+        region=data.region.model_dump(),
+        ars=data.ars.model_dump(),
+    )
     if declaration.enriched_revision is not None and data.revision < declaration.enriched_revision:
         return  # an older revision's enrichment arriving late changes nothing
     declaration.enriched_revision = data.revision
@@ -137,15 +446,42 @@ async def record_dispatch(session: AsyncSession, event: NotificationDispatched) 
             where=table.c.attempt <= statement.excluded.attempt,
         )
     )
+    _timeline(
+        session,
+        declaration.id,
+        data.revision,
+        f"notification {data.outcome}",
+        data.at,
+        recipient=data.recipient.code,
+        channel=data.channel,
+        attempt=data.attempt,
+        error=data.error,
+    )
     await _refresh_status(session, declaration, event.occurred_at)
 
 
-async def find_declaration(
-    session: AsyncSession, declaration_id: UUID
-) -> tuple[Declaration, list[DeclarationNotification]] | None:
+@dataclass
+class DeclarationRecord:
+    declaration: Declaration
+    revisions: list[DeclarationRevision]
+    notifications: list[DeclarationNotification]
+    timeline: list[TimelineEntry]
+
+
+async def read_declaration(
+    session: AsyncSession, caller: Caller, declaration_id: UUID, *, now: datetime | None = None
+) -> DeclarationRecord:
     declaration = await session.get(Declaration, declaration_id)
     if declaration is None:
-        return None
+        # The same answer as out of scope for a partner, so that it learns nothing either way.
+        raise Denied(404, f"no declaration {declaration_id}")
+    caller.check_read(declaration.declared_by, declaration.region_code, declaration.id)
+    _audit(session, caller, "read", declaration.id, declaration.revision, now or datetime.now(UTC))
+    revisions = await session.scalars(
+        sa.select(DeclarationRevision)
+        .where(col(DeclarationRevision.declaration_id) == declaration_id)
+        .order_by(col(DeclarationRevision.revision))
+    )
     notifications = await session.scalars(
         sa.select(DeclarationNotification)
         .where(col(DeclarationNotification.declaration_id) == declaration_id)
@@ -156,4 +492,109 @@ async def find_declaration(
             col(DeclarationNotification.channel),
         )
     )
-    return declaration, list(notifications)
+    timeline = await session.scalars(
+        sa.select(TimelineEntry)
+        .where(col(TimelineEntry.declaration_id) == declaration_id)
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    )
+    return DeclarationRecord(declaration, list(revisions), list(notifications), list(timeline))
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    region: str | None = None
+    start: date | None = None
+    end: date | None = None
+    category: Category | None = None
+    status: DeclarationStatus | None = None
+    finess: str | None = None
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(declaration: Declaration) -> str:
+    raw = json.dumps([declaration.received_at.isoformat(), str(declaration.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, declaration_id = json.loads(raw)
+        return datetime.fromisoformat(at), UUID(declaration_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("cursor: not a cursor this API gave out") from error
+
+
+async def list_declarations(
+    session: AsyncSession,
+    caller: Caller,
+    filters: ListFilters,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Declaration], str | None]:
+    """A page of the declarations the caller may read, newest first, in a stable order."""
+    where: list[Any] = []
+    if caller.kind is CredentialKind.partner:
+        where.append(col(Declaration.declared_by) == caller.principal)
+    elif caller.kind is CredentialKind.ars:
+        if filters.region is not None and filters.region != caller.region_code:
+            raise Denied(
+                403, f"region {filters.region} is outside your region ({caller.region_code})"
+            )
+        where.append(col(Declaration.region_code) == caller.region_code)
+    if filters.region is not None:
+        where.append(col(Declaration.region_code) == filters.region)
+    lower, upper = period_bounds(filters.start, filters.end)
+    if lower is not None:
+        where.append(col(Declaration.received_at) >= lower)
+    if upper is not None:
+        where.append(col(Declaration.received_at) < upper)
+    if filters.category is not None:
+        where.append(col(Declaration.category) == filters.category)
+    if filters.status is not None:
+        where.append(col(Declaration.status) == filters.status)
+    if filters.finess is not None:
+        where.append(col(Declaration.finess) == filters.finess)
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        where.append(
+            sa.tuple_(col(Declaration.received_at), col(Declaration.id)) < sa.tuple_(at, last_id)
+        )
+    rows = list(
+        await session.scalars(
+            sa.select(Declaration)
+            .where(*where)
+            .order_by(col(Declaration.received_at).desc(), col(Declaration.id).desc())
+            .limit(limit + 1)
+        )
+    )
+    page, more = rows[:limit], len(rows) > limit
+    _audit(
+        session,
+        caller,
+        "list",
+        None,
+        None,
+        datetime.now(UTC),
+        filters={k: str(v) for k, v in filters.__dict__.items() if v is not None},
+        count=len(page),
+    )
+    return page, encode_cursor(page[-1]) if more and page else None
+
+
+async def audit_trail(
+    session: AsyncSession, caller: Caller, declaration_id: UUID
+) -> list[AuditEntry]:
+    caller.check_audit()
+    if await session.get(Declaration, declaration_id) is None:
+        raise Denied(404, f"no declaration {declaration_id}")
+    entries = await session.scalars(
+        sa.select(AuditEntry)
+        .where(col(AuditEntry.declaration_id) == declaration_id)
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    )
+    return list(entries)

@@ -4,13 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from vigie_stats.domain.dimensions import (
-    OBSERVATORY_TZ,
-    Dimension,
-    InvalidQuery,
-    parse_group_by,
-    period_bounds,
-)
+from vigie_kit.periods import InvalidPeriod, period_bounds
+from vigie_stats.domain.dimensions import OBSERVATORY_TZ, Dimension, InvalidQuery, parse_group_by
 
 
 def test_one_or_two_known_dimensions() -> None:
@@ -39,6 +34,10 @@ def test_period_days_are_inclusive_in_paris_time() -> None:
     assert period_bounds(None, None) == (None, None)
 
 
-def test_a_period_that_ends_before_it_starts_is_refused() -> None:
-    with pytest.raises(InvalidQuery, match="after"):
+def test_a_period_that_ends_before_it_starts_or_leaves_the_century_is_refused() -> None:
+    with pytest.raises(InvalidPeriod, match="after"):
         period_bounds(date(2026, 3, 2), date(2026, 3, 1))
+    with pytest.raises(InvalidPeriod, match="from: 0001-01-01 is outside"):
+        period_bounds(date(1, 1, 1), None)
+    with pytest.raises(InvalidPeriod, match="to: 9999-12-31 is outside"):
+        period_bounds(None, date(9999, 12, 31))

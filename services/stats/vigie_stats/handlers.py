@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import DeclarationEnriched
+from vigie_kit.periods import period_bounds
 
-from .domain.dimensions import OBSERVATORY_TZ, Dimension, period_bounds
+from .domain.dimensions import OBSERVATORY_TZ, Dimension
 from .orm import DeclarationFact
 
 _FACTS = DeclarationFact.__table__  # type: ignore[attr-defined]

@@ -17,6 +17,32 @@ def _timestamp(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable))
 
 
+def _texts() -> Any:
+    return Field(
+        default_factory=list, sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False)
+    )
+
+
+class Credential(SQLModel, table=True):
+    """A bearer credential; only the SHA-256 of its secret is kept (secrets are 256 random bits,
+    so a fast hash is enough: there is nothing to guess)."""
+
+    __tablename__ = "credentials"
+
+    id: UUID = Field(primary_key=True)
+    principal: str
+    kind: str
+    name: str
+    token_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False, unique=True))
+    token_hint: str
+    finess: list[str] = _texts()
+    departements: list[str] = _texts()
+    region_code: str | None = None
+    rate_per_minute: int | None = None
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = _timestamp(nullable=True)
+
+
 class Declaration(SQLModel, table=True):
     __tablename__ = "declarations"
 
@@ -24,14 +50,35 @@ class Declaration(SQLModel, table=True):
     reference: str = Field(unique=True)
     revision: int
     finess: str = Field(index=True)
+    departement_code: str
+    region_code: str
+    category: str
     content: dict[str, Any] = _jsonb()
     status: str
+    declared_by: str
+    credential_id: UUID | None = None
+    redacted: int = 0
     received_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     enriched_revision: int | None = None
     departement: dict[str, Any] | None = _jsonb(nullable=True)
     region: dict[str, Any] | None = _jsonb(nullable=True)
     ars: dict[str, Any] | None = _jsonb(nullable=True)
+
+
+class DeclarationRevision(SQLModel, table=True):
+    __tablename__ = "declaration_revisions"
+
+    declaration_id: UUID = Field(primary_key=True, foreign_key="declarations.id")
+    revision: int = Field(primary_key=True)
+    kind: str
+    based_on: int | None = None
+    content: dict[str, Any] = _jsonb()
+    changes: dict[str, Any] = _jsonb()
+    submitted_at: datetime = _timestamp()
+    principal: str
+    credential_id: UUID | None = None
+    redacted: int = 0
 
 
 class DeclarationNotification(SQLModel, table=True):
@@ -50,3 +97,43 @@ class DeclarationNotification(SQLModel, table=True):
     attempt: int
     at: datetime = _timestamp()
     error: str | None = None
+
+
+class IdempotencyKey(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+
+    principal: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    request_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    declaration_id: UUID
+    status_code: int
+    response: dict[str, Any] = _jsonb()
+    created_at: datetime = _timestamp()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
+    )
+    at: datetime = _timestamp()
+    principal: str
+    credential_id: UUID | None = None
+    action: str
+    declaration_id: UUID | None = None
+    revision: int | None = None
+    detail: dict[str, Any] = _jsonb()
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "declaration_timeline"
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
+    )
+    declaration_id: UUID = Field(foreign_key="declarations.id")
+    at: datetime = _timestamp()
+    revision: int
+    what: str
+    detail: dict[str, Any] = _jsonb()

@@ -1,29 +1,53 @@
-"""HTTP API of the declaration service: partners post declarations and read their status.
+"""HTTP API of the declaration service: partners declare and revise, agencies read.
 
-The request body is read and validated here rather than by FastAPI's body parsing, so that every
+Request bodies are read and validated here rather than by FastAPI's body parsing, so that every
 way a body can be wrong (too large, not UTF-8, not JSON, not a declaration) gets its own precise
-problem+json answer.
+problem+json answer. Routes translate and delegate; the rules live in the handlers and domain.
 """
 
 import json
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+import sqlalchemy.exc
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
-from vigie_contracts.declaration import DeclarationContent
-from vigie_contracts.events import Channel, Outcome, Place, Recipient, RecipientKind
+from vigie_contracts.declaration import Category, DeclarationContent
+from vigie_contracts.events import Channel, Outcome, Place, Recipient, RecipientKind, RevisionKind
+from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.db import Sessions, unit_of_work
-from vigie_kit.http import PROBLEM_JSON, Problem, validation_problem
+from vigie_kit.http import PROBLEM_JSON, Problem, field_errors, validation_problem
+from vigie_kit.periods import InvalidPeriod
 
-from ..adapters.orm import Declaration, DeclarationNotification
+from ..adapters.orm import AuditEntry, Declaration
 from ..config import DeclarationSettings
+from ..credentials import caller_for
+from ..domain.access import Caller, Denied
+from ..domain.deadlines import deadlines
 from ..domain.declaration import DeclarationStatus
-from ..handlers import find_declaration, submit_declaration
+from ..domain.revision import RevisionRefused
+from ..handlers import (
+    Accepted,
+    Conflict,
+    DeclarationRecord,
+    InvalidCursor,
+    InvalidRevision,
+    ListFilters,
+    RevisionCreate,
+    audit_trail,
+    list_declarations,
+    read_declaration,
+    revise_declaration,
+    submit_declaration,
+)
+from .ratelimit import RateLimiter
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _sessions(request: Request) -> Sessions:
@@ -40,11 +64,91 @@ SessionsDep = Annotated[Sessions, Depends(_sessions)]
 SettingsDep = Annotated[DeclarationSettings, Depends(_settings)]
 
 
+_bearer = HTTPBearer(auto_error=False, description="A partner, ARS or national credential")
+
+
+async def _caller(
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if bearer is None or not bearer.credentials.strip():
+        raise Problem(
+            401,
+            "send your credential as Authorization: Bearer <secret>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    async with unit_of_work(sessions) as session:
+        caller = await caller_for(session, bearer.credentials.strip())
+    if caller is None:
+        raise Problem(
+            401,
+            "this credential is unknown or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.wait_seconds(caller.credential_id, caller.rate_per_minute)
+    if wait:
+        limit = caller.rate_per_minute or settings.rate_per_minute
+        raise Problem(
+            429,
+            f"more than {limit} requests a minute with this credential",
+            headers={"Retry-After": str(wait)},
+        )
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry safely with the same key: the same request gets the first answer.",
+        ),
+    ] = None,
+) -> str | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isascii() or not key.isprintable():
+        raise Problem(400, "Idempotency-Key is 1 to 200 printable ASCII characters")
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(_idempotency_key)]
+
+
+class Redactions(BaseModel):
+    nir: int
+
+
 class DeclarationAccepted(BaseModel):
     id: UUID
     reference: str
+    revision: int
     status: DeclarationStatus
     received_at: datetime
+    redactions: Redactions
+
+
+class RevisionPublic(BaseModel):
+    revision: int
+    kind: RevisionKind
+    based_on: int | None
+    submitted_at: datetime
+    changes: dict[str, Any]
+    redactions: Redactions
+
+
+class DeadlinePublic(BaseModel):
+    regime: str
+    obligation: str
+    due_at: datetime
+    fulfilled_at: datetime | None
+    state: str
 
 
 class NotificationPublic(BaseModel):
@@ -57,58 +161,138 @@ class NotificationPublic(BaseModel):
     error: str | None
 
 
-class DeclarationPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TimelineEventPublic(BaseModel):
+    at: datetime
+    revision: int
+    what: str
+    detail: dict[str, Any]
 
+
+class DeclarationPublic(BaseModel):
     id: UUID
     reference: str
     status: DeclarationStatus
     revision: int
     received_at: datetime
     updated_at: datetime
-    departement: Place | None
-    region: Place | None
-    ars: Place | None
+    declared_by: str
+    departement: Place
+    region: Place
+    ars: Place
+    severity: dict[str, Any] | None
     declaration: DeclarationContent
+    revisions: list[RevisionPublic]
+    deadlines: list[DeadlinePublic]
     notifications: list[NotificationPublic]
-
-    @classmethod
-    def of(
-        cls, declaration: Declaration, notifications: list[DeclarationNotification]
-    ) -> "DeclarationPublic":
-        return cls(
-            id=declaration.id,
-            reference=declaration.reference,
-            status=DeclarationStatus(declaration.status),
-            revision=declaration.revision,
-            received_at=declaration.received_at,
-            updated_at=declaration.updated_at,
-            departement=Place.model_validate(declaration.departement)
-            if declaration.departement
-            else None,
-            region=Place.model_validate(declaration.region) if declaration.region else None,
-            ars=Place.model_validate(declaration.ars) if declaration.ars else None,
-            declaration=DeclarationContent.model_validate(declaration.content),
-            notifications=[
-                NotificationPublic(
-                    revision=n.revision,
-                    recipient=Recipient(
-                        kind=RecipientKind(n.recipient_kind),
-                        code=n.recipient_code,
-                        name=n.recipient_name,
-                    ),
-                    channel=Channel(n.channel),
-                    outcome=Outcome(n.outcome),
-                    attempt=n.attempt,
-                    at=n.at,
-                    error=n.error,
-                )
-                for n in notifications
-            ],
-        )
+    timeline: list[TimelineEventPublic]
+    redactions: Redactions
 
 
-_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+class DeclarationSummary(BaseModel):
+    id: UUID
+    reference: str
+    status: DeclarationStatus
+    revision: int
+    received_at: datetime
+    finess: str
+    structure_name: str
+    category: Category
+    region: Place
+
+
+class DeclarationPage(BaseModel):
+    items: list[DeclarationSummary]
+    next_cursor: str | None
+
+
+class AuditEntryPublic(BaseModel):
+    at: datetime
+    principal: str
+    action: str
+    revision: int | None
+    detail: dict[str, Any]
+
+
+def _place(stored: dict[str, Any] | None, code: str, name: str) -> Place:
+    return Place.model_validate(stored) if stored else Place(code=code, name=name)
+
+
+def _territory(declaration: Declaration) -> tuple[Place, Place, Place]:
+    departement = DEPARTEMENTS[declaration.departement_code]
+    region = REGIONS[declaration.region_code]
+    return (
+        _place(declaration.departement, departement.code, departement.name),
+        _place(declaration.region, region.code, region.name),
+        _place(declaration.ars, region.ars_code, region.ars_name),
+    )
+
+
+def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPublic:
+    declaration = record.declaration
+    content = DeclarationContent.model_validate(declaration.content)
+    departement, region, ars = _territory(declaration)
+    submissions = [(RevisionKind(r.kind), r.submitted_at) for r in record.revisions]
+    return DeclarationPublic(
+        id=declaration.id,
+        reference=declaration.reference,
+        status=DeclarationStatus(declaration.status),
+        revision=declaration.revision,
+        received_at=declaration.received_at,
+        updated_at=declaration.updated_at,
+        declared_by=declaration.declared_by,
+        departement=departement,
+        region=region,
+        ars=ars,
+        severity=None,
+        declaration=content,
+        revisions=[
+            RevisionPublic(
+                revision=r.revision,
+                kind=RevisionKind(r.kind),
+                based_on=r.based_on,
+                submitted_at=r.submitted_at,
+                changes=r.changes,
+                redactions=Redactions(nir=r.redacted),
+            )
+            for r in record.revisions
+        ],
+        deadlines=[
+            DeadlinePublic(
+                regime=d.regime,
+                obligation=d.obligation,
+                due_at=d.due_at,
+                fulfilled_at=d.fulfilled_at,
+                state=d.state(now),
+            )
+            for d in deadlines(content, submissions)
+        ],
+        notifications=[
+            NotificationPublic(
+                revision=n.revision,
+                recipient=Recipient(
+                    kind=RecipientKind(n.recipient_kind),
+                    code=n.recipient_code,
+                    name=n.recipient_name,
+                ),
+                channel=Channel(n.channel),
+                outcome=Outcome(n.outcome),
+                attempt=n.attempt,
+                at=n.at,
+                error=n.error,
+            )
+            for n in record.notifications
+        ],
+        timeline=[
+            TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail)
+            for t in record.timeline
+        ],
+        redactions=Redactions(nir=declaration.redacted),
+    )
+
+
+_PROBLEM: dict[str, Any] = {
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
 _EXAMPLE: dict[str, Any] = {
     "structure": {
         "finess": "750712184",
@@ -127,6 +311,10 @@ _EXAMPLE: dict[str, Any] = {
     "indicators": [{"type": "ipv4", "value": "203.0.113.45"}],
     "support_requested": True,
 }
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credential, or an unknown or revoked one", **_PROBLEM},
+    429: {"description": "Too many requests with this credential; see Retry-After", **_PROBLEM},
+}
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -141,15 +329,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def parse_declaration(body: bytes, content_type: str | None) -> DeclarationContent:
-    """The declaration in ``body``, or a ``Problem`` saying exactly what is wrong with it."""
+def parse_body(body: bytes, content_type: str | None, model: type[M], what: str) -> M:
+    """The ``model`` in ``body``, or a ``Problem`` saying exactly what is wrong with it."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise Problem(
-            415, f"send the declaration as application/json, not {media_type or 'nothing'}"
-        )
+        raise Problem(415, f"send the {what} as application/json, not {media_type or 'nothing'}")
     if not body.strip():
-        raise Problem(400, "the body is empty; a declaration is a JSON object")
+        raise Problem(400, f"the body is empty; a {what} is a JSON object")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -164,9 +350,69 @@ def parse_declaration(body: bytes, content_type: str | None) -> DeclarationConte
     except RecursionError:
         raise Problem(400, "the body is not valid JSON: nested too deeply") from None
     try:
-        return DeclarationContent.model_validate_json(text)
+        return model.model_validate_json(text)
     except ValidationError as error:
-        raise validation_problem(error, "the declaration is invalid") from None
+        raise validation_problem(error, f"the {what} is invalid") from None
+
+
+def _problem(error: Exception) -> Problem:
+    if isinstance(error, Denied):
+        return Problem(error.status, error.detail)
+    if isinstance(error, Conflict):
+        return Problem(409, error.detail, **error.extra)
+    if isinstance(error, RevisionRefused):
+        return Problem(
+            422,
+            f"the revision is invalid: {error}",
+            errors=[{"field": error.field, "message": error.reason, "type": "immutable"}],
+        )
+    if isinstance(error, InvalidRevision):
+        errors = [
+            {**e, "field": f"changes.{e['field']}"} for e in field_errors(error.error.errors())
+        ]
+        names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return Problem(422, f"the revised declaration is invalid ({names})", errors=errors)
+    if isinstance(error, InvalidPeriod):
+        return Problem(
+            422,
+            str(error),
+            errors=[{"field": error.field, "message": error.reason, "type": "period"}],
+        )
+    if isinstance(error, InvalidCursor):
+        return Problem(
+            422, str(error), errors=[{"field": "cursor", "message": str(error), "type": "cursor"}]
+        )
+    raise error
+
+
+async def _accept(
+    sessions: Sessions, response: Response, work: Any, *args: Any, **kwargs: Any
+) -> DeclarationAccepted:
+    """Run a creating use case; a concurrent request with the same Idempotency-Key that got
+    there first makes ours a replay of it."""
+    for attempt in (1, 2):
+        try:
+            async with unit_of_work(sessions) as session:
+                accepted: Accepted = await work(session, *args, **kwargs)
+            break
+        except sqlalchemy.exc.IntegrityError:
+            if attempt == 2 or kwargs.get("idempotency_key") is None:
+                raise
+        except (Denied, Conflict, RevisionRefused, InvalidRevision) as error:
+            raise _problem(error) from None
+    declaration = accepted.declaration
+    response.headers["Location"] = f"/v1/declarations/{declaration.id}"
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        return DeclarationAccepted.model_validate(accepted.response)
+    return DeclarationAccepted(
+        id=declaration.id,
+        reference=declaration.reference,
+        revision=accepted.revision,
+        status=DeclarationStatus(declaration.status),
+        received_at=declaration.received_at,
+        redactions=Redactions(nir=accepted.redacted),
+    )
 
 
 @router.post(
@@ -175,8 +421,10 @@ def parse_declaration(body: bytes, content_type: str | None) -> DeclarationConte
     response_model=DeclarationAccepted,
     summary="Declare an incident",
     description=(
-        "Accepts a declaration (partner payload v1). Once answered `202`, the declaration is "
-        "committed and will reach the regional health agency and CERT Santé."
+        "Accepts a declaration (partner payload v1) for a structure the credential may declare "
+        "for. Once answered `202`, the declaration is committed and will reach the regional "
+        "health agency and CERT Santé. Social security numbers in free text are masked before "
+        "anything is stored; `redactions.nir` says how many."
     ),
     openapi_extra={
         "requestBody": {
@@ -190,25 +438,84 @@ def parse_declaration(body: bytes, content_type: str | None) -> DeclarationConte
         }
     },
     responses={
-        400: {"description": "Malformed body (not UTF-8, not JSON)", **_PROBLEM},
+        400: {"description": "Malformed body (not UTF-8, not JSON) or Idempotency-Key", **_PROBLEM},
+        403: {"description": "This credential may not declare for this structure", **_PROBLEM},
+        409: {"description": "Idempotency-Key already used with another body", **_PROBLEM},
         413: {"description": "Body too large", **_PROBLEM},
         415: {"description": "Not application/json", **_PROBLEM},
         422: {"description": "Invalid declaration, each bad field named", **_PROBLEM},
+        **_AUTH_ERRORS,
     },
 )
 async def declare(
-    request: Request, response: Response, sessions: SessionsDep, settings: SettingsDep
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> DeclarationAccepted:
     body = await _read_body(request, settings.max_body_bytes)
-    content = parse_declaration(body, request.headers.get("content-type"))
-    async with unit_of_work(sessions) as session:
-        declaration = await submit_declaration(session, content)
-    response.headers["Location"] = f"/v1/declarations/{declaration.id}"
-    return DeclarationAccepted(
-        id=declaration.id,
-        reference=declaration.reference,
-        status=DeclarationStatus(declaration.status),
-        received_at=declaration.received_at,
+    content = parse_body(
+        body, request.headers.get("content-type"), DeclarationContent, "declaration"
+    )
+    return await _accept(
+        sessions, response, submit_declaration, caller, content, idempotency_key=idempotency_key
+    )
+
+
+@router.post(
+    "/{declaration_id}/revisions",
+    status_code=202,
+    response_model=DeclarationAccepted,
+    summary="Revise a declaration (early warning, notification, final report, update)",
+    description=(
+        "Records a new revision: `kind`, the revision the changes were written against "
+        "(`based_on`), and the fields that changed. Objects are merged field by field, lists are "
+        "replaced. A revision based on anything but the current one is refused with `409`."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/RevisionCreate"}}
+            },
+        }
+    },
+    responses={
+        400: {"description": "Malformed body", **_PROBLEM},
+        403: {
+            "description": "Not a partner credential, or the structure is outside it",
+            **_PROBLEM,
+        },
+        404: {"description": "No such declaration among this partner's", **_PROBLEM},
+        409: {
+            "description": "Stale revision, or Idempotency-Key reused with another body",
+            **_PROBLEM,
+        },
+        422: {"description": "Invalid revision, each bad field named", **_PROBLEM},
+        **_AUTH_ERRORS,
+    },
+)
+async def revise(
+    declaration_id: UUID,
+    request: Request,
+    response: Response,
+    caller: CallerDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep,
+) -> DeclarationAccepted:
+    body = await _read_body(request, settings.max_body_bytes)
+    revision = parse_body(body, request.headers.get("content-type"), RevisionCreate, "revision")
+    return await _accept(
+        sessions,
+        response,
+        revise_declaration,
+        caller,
+        declaration_id,
+        revision,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -216,11 +523,107 @@ async def declare(
     "/{declaration_id}",
     response_model=DeclarationPublic,
     summary="Read a declaration and where it stands",
-    responses={404: {"description": "No such declaration", **_PROBLEM}},
+    description=(
+        "The declaration, its revisions, region, deadlines (met, late, pending or overdue), "
+        "notifications and timeline. Every read is recorded in the audit trail."
+    ),
+    responses={
+        403: {"description": "Outside this ARS's region", **_PROBLEM},
+        404: {"description": "No such declaration (or none this partner declared)", **_PROBLEM},
+        **_AUTH_ERRORS,
+    },
 )
-async def read(declaration_id: UUID, sessions: SessionsDep) -> DeclarationPublic:
-    async with unit_of_work(sessions) as session:
-        found = await find_declaration(session, declaration_id)
-    if found is None:
-        raise Problem(404, f"no declaration {declaration_id}")
-    return DeclarationPublic.of(*found)
+async def read(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) -> DeclarationPublic:
+    try:
+        async with unit_of_work(sessions) as session:
+            record = await read_declaration(session, caller, declaration_id)
+    except Denied as error:
+        raise _problem(error) from None
+    return declaration_view(record, datetime.now(UTC))
+
+
+@router.get(
+    "",
+    response_model=DeclarationPage,
+    summary="List declarations in your scope",
+    description=(
+        "Newest first, in a stable order; follow `next_cursor` for the next page. An ARS sees its "
+        "region, CERT Santé everything, a partner what it declared."
+    ),
+    responses={
+        403: {"description": "A region outside this ARS's", **_PROBLEM},
+        422: {"description": "Invalid filter or cursor", **_PROBLEM},
+        **_AUTH_ERRORS,
+    },
+)
+async def list_(
+    caller: CallerDep,
+    sessions: SessionsDep,
+    region: Annotated[str | None, Query(description="INSEE region code", examples=["11"])] = None,
+    start: Annotated[
+        date | None, Query(alias="from", description="received on or after this day")
+    ] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="received on or before this day")
+    ] = None,
+    category: Category | None = None,
+    status: DeclarationStatus | None = None,
+    finess: Annotated[str | None, Query(description="the structure's FINESS number")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeclarationPage:
+    if region is not None and region not in REGIONS:
+        raise Problem(422, f"region: no region {region}; INSEE codes are {', '.join(REGIONS)}")
+    filters = ListFilters(
+        region=region, start=start, end=end, category=category, status=status, finess=finess
+    )
+    try:
+        async with unit_of_work(sessions) as session:
+            page, next_cursor = await list_declarations(
+                session, caller, filters, cursor=cursor, limit=limit
+            )
+    except (Denied, InvalidCursor, InvalidPeriod) as error:
+        raise _problem(error) from None
+    return DeclarationPage(
+        items=[
+            DeclarationSummary(
+                id=d.id,
+                reference=d.reference,
+                status=DeclarationStatus(d.status),
+                revision=d.revision,
+                received_at=d.received_at,
+                finess=d.finess,
+                structure_name=d.content["structure"]["name"],
+                category=Category(d.category),
+                region=_territory(d)[1],
+            )
+            for d in page
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@router.get(
+    "/{declaration_id}/audit",
+    response_model=list[AuditEntryPublic],
+    summary="Who created, revised and read a declaration, and when (CERT Santé)",
+    responses={
+        403: {"description": "Not a national credential", **_PROBLEM},
+        404: {"description": "No such declaration", **_PROBLEM},
+        **_AUTH_ERRORS,
+    },
+)
+async def audit(
+    declaration_id: UUID, caller: CallerDep, sessions: SessionsDep
+) -> list[AuditEntryPublic]:
+    try:
+        async with unit_of_work(sessions) as session:
+            entries: list[AuditEntry] = await audit_trail(session, caller, declaration_id)
+    except Denied as error:
+        raise _problem(error) from None
+    return [
+        AuditEntryPublic(
+            at=e.at, principal=e.principal, action=e.action, revision=e.revision, detail=e.detail
+        )
+        for e in entries
+    ]

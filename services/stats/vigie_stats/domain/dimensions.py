@@ -1,11 +1,11 @@
 """The dimensions the observatory counts declarations along, and the periods it counts over."""
 
-from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from vigie_kit.periods import FRANCE
 
 # The observatory counts days and months as they are lived in metropolitan France.
-OBSERVATORY_TZ = ZoneInfo("Europe/Paris")
+OBSERVATORY_TZ = FRANCE
 MAX_DIMENSIONS = 2
 
 
@@ -37,12 +37,3 @@ def parse_group_by(value: str) -> list[Dimension]:
         known = ", ".join(Dimension)
         raise InvalidQuery(f"unknown dimension {', '.join(unknown)}; known: {known}")
     return [Dimension(name) for name in names]
-
-
-def period_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """Inclusive calendar days → a half-open interval of instants."""
-    if start is not None and end is not None and start > end:
-        raise InvalidQuery(f"from ({start}) is after to ({end})")
-    lower = datetime.combine(start, time(), OBSERVATORY_TZ) if start else None
-    upper = datetime.combine(end + timedelta(days=1), time(), OBSERVATORY_TZ) if end else None
-    return lower, upper

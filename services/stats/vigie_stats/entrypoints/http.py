@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from vigie_kit.db import Sessions, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem
+from vigie_kit.periods import InvalidPeriod
 
 from ..domain.dimensions import Dimension, InvalidQuery, parse_group_by
 from ..handlers import count_declarations
@@ -59,6 +60,12 @@ async def stats(
             counts = await count_declarations(session, dimensions, start, end)
     except InvalidQuery as error:
         raise Problem(422, str(error)) from None
+    except InvalidPeriod as error:
+        raise Problem(
+            422,
+            str(error),
+            errors=[{"field": error.field, "message": error.reason, "type": "period"}],
+        ) from None
     return Stats(
         total=counts.total,
         groups=[

@@ -1,0 +1,154 @@
+"""``vigie-declaration credentials``: create, list and revoke the credentials callers present.
+
+    vigie-declaration credentials create --kind partner --name "Éditeur X" --finess 750712184
+    vigie-declaration credentials create --kind partner --name "Formulaire" --departement '*'
+    vigie-declaration credentials create --kind ars --name "ARS Bretagne" --region 53
+    vigie-declaration credentials create --kind national --name "CERT Santé"
+    vigie-declaration credentials list
+    vigie-declaration credentials revoke <id>
+
+The secret is printed once, at creation; the database keeps only its hash. The command reads
+the database address from VIGIE_DATABASE_URL, like the service.
+"""
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+
+from .config import DeclarationSettings
+from .credentials import InvalidCredential, create_credential, list_credentials, revoke_credential
+from .domain.access import CredentialKind
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _print(*parts: object) -> None:
+    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="vigie-declaration",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = root.add_subparsers(dest="command")
+    credentials = commands.add_parser("credentials", help="manage the credentials of callers")
+    actions = credentials.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a credential and print its secret once")
+    create.add_argument("--kind", required=True, choices=[kind.value for kind in CredentialKind])
+    create.add_argument("--name", required=True, help="who holds it, for people reading the list")
+    create.add_argument(
+        "--principal", help="the organisation it acts for (default: from kind and name)"
+    )
+    create.add_argument(
+        "--finess", action="append", default=[], help="a structure it may declare for"
+    )
+    create.add_argument(
+        "--departement", action="append", default=[], help="a département it may declare for, or *"
+    )
+    create.add_argument("--region", help="INSEE code of an ARS credential's region")
+    create.add_argument("--rate", type=int, help="requests per minute (default: the service's)")
+    create.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    listing = actions.add_parser("list", help="list credentials (never their secrets)")
+    listing.add_argument("--json", action="store_true")
+    revoke = actions.add_parser("revoke", help="revoke a credential at once")
+    revoke.add_argument("id", type=UUID)
+    return root
+
+
+async def _create(session: AsyncSession, args: argparse.Namespace) -> int:
+    credential, secret = await create_credential(
+        session,
+        kind=CredentialKind(args.kind),
+        name=args.name,
+        principal=args.principal,
+        finess=args.finess,
+        departements=args.departement,
+        region_code=args.region,
+        rate_per_minute=args.rate,
+    )
+    if args.json:
+        _print(
+            json.dumps(
+                {"id": str(credential.id), "principal": credential.principal, "secret": secret}
+            )
+        )
+    else:
+        _print(f"Created {credential.kind} credential {credential.id} for {credential.principal}.")
+        _print(f"Secret (shown once, keep it safe): {secret}")
+    return 0
+
+
+async def _list(session: AsyncSession, args: argparse.Namespace) -> int:
+    credentials = await list_credentials(session)
+    if args.json:
+        _print(
+            json.dumps(
+                [
+                    {
+                        "id": str(c.id),
+                        "kind": c.kind,
+                        "name": c.name,
+                        "principal": c.principal,
+                        "hint": c.token_hint,
+                        "finess": c.finess,
+                        "departements": c.departements,
+                        "region": c.region_code,
+                        "rate_per_minute": c.rate_per_minute,
+                        "created_at": c.created_at.isoformat(),
+                        "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                    }
+                    for c in credentials
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for c in credentials:
+        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+        scope = c.region_code or ",".join(c.finess + c.departements) or "all"
+        _print(f"{c.id}  {c.kind:<8} {state:<24} {c.token_hint:<11} {c.name} [{scope}]")
+    return 0
+
+
+async def _revoke(session: AsyncSession, args: argparse.Namespace) -> int:
+    credential = await revoke_credential(session, args.id)
+    if credential is None:
+        _print(f"no credential {args.id}")
+        return 1
+    _print(f"Revoked {credential.kind} credential {credential.id} ({credential.name}).")
+    return 0
+
+
+_ACTIONS = {"create": _create, "list": _list, "revoke": _revoke}
+
+
+async def run(args: argparse.Namespace) -> int:
+    settings = DeclarationSettings()
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        await migrate(engine, MIGRATIONS)
+        async with unit_of_work(sessions(engine)) as session:
+            return await _ACTIONS[args.action](session, args)
+    except InvalidCredential as error:
+        _print(f"error: {error}")
+        return 2
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        from .__main__ import serve_forever  # noqa: PLC0415
+
+        serve_forever()
+        return 0
+    return asyncio.run(run(args))

@@ -1,0 +1,38 @@
+"""A revision changes some fields of a declaration; the rest stays as it was."""
+
+from typing import Any
+
+# Objects whose fields a revision may change one by one; everything else (lists included) is
+# replaced as a whole when a revision names it.
+_MERGED = ("structure", "declarant", "impacts", "provider")
+
+
+class RevisionRefused(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def apply_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The declaration's content after ``changes`` (JSON data in, JSON data out; the result is
+    validated as a whole by the caller)."""
+    structure = changes.get("structure")
+    if (
+        isinstance(structure, dict)
+        and "finess" in structure
+        and structure["finess"] != current["structure"]["finess"]
+    ):
+        raise RevisionRefused(
+            "changes.structure.finess",
+            "a declaration stays with its structure; declare anew for another",
+        )
+    revised = dict(current)
+    for key, value in changes.items():
+        if key in _MERGED and isinstance(value, dict) and isinstance(current.get(key), dict):
+            revised[key] = {**current[key], **value}
+        elif value is None and key in ("started_at", "provider", "cnil_notified_at"):
+            revised.pop(key, None)
+        else:
+            revised[key] = value
+    return revised
