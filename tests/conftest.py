@@ -40,18 +40,14 @@ def otlp() -> Iterator[OtlpCollector]:
 @pytest.fixture(scope="session")
 def receiver(stack_config: StackConfig) -> Iterator[WebhookReceiver]:
     write_directory(stack_config, f"http://127.0.0.1:{stack_config.receiver_port}")
-    receiver = WebhookReceiver(
-        directory_secrets(stack_config.recipients_file), port=stack_config.receiver_port
-    )
+    receiver = WebhookReceiver(directory_secrets(stack_config.recipients_file), port=stack_config.receiver_port)
     receiver.start()
     yield receiver
     receiver.stop()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def stack(
-    stack_config: StackConfig, receiver: WebhookReceiver, otlp: OtlpCollector
-) -> AsyncIterator[Stack]:
+async def stack(stack_config: StackConfig, receiver: WebhookReceiver, otlp: OtlpCollector) -> AsyncIterator[Stack]:
     stack = Stack(
         stack_config,
         service_env={
@@ -73,6 +69,7 @@ async def stack(
     )
     await asyncio.to_thread(stack.start_infrastructure)
     await asyncio.to_thread(stack.start_services)
+    await asyncio.to_thread(stack.load_intel_samples)
     yield stack
     await asyncio.to_thread(stack.down)
 
@@ -108,24 +105,18 @@ async def credentials(stack: Stack) -> dict[str, dict[str, str]]:
 
 def client(stack: Stack, secret: str | None) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-    return httpx.AsyncClient(
-        base_url=stack.config.service_url("declaration"), timeout=10, headers=headers
-    )
+    return httpx.AsyncClient(base_url=stack.config.service_url("declaration"), timeout=10, headers=headers)
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api(
-    stack: Stack, credentials: dict[str, dict[str, str]]
-) -> AsyncIterator[httpx.AsyncClient]:
+async def api(stack: Stack, credentials: dict[str, dict[str, str]]) -> AsyncIterator[httpx.AsyncClient]:
     """The declaration API as the all-structures partner, which reads what it declared."""
     async with client(stack, credentials["partner"]["secret"]) as partner:
         yield partner
 
 
 @pytest_asyncio.fixture(scope="session")
-async def national_api(
-    stack: Stack, credentials: dict[str, dict[str, str]]
-) -> AsyncIterator[httpx.AsyncClient]:
+async def national_api(stack: Stack, credentials: dict[str, dict[str, str]]) -> AsyncIterator[httpx.AsyncClient]:
     async with client(stack, credentials["national"]["secret"]) as national:
         yield national
 

@@ -49,7 +49,5 @@ def test_a_services_domain_does_no_io(service: str) -> None:
 
 def test_contracts_depend_on_nothing_but_pydantic() -> None:
     for path in (ROOT / "contracts" / "vigie_contracts").rglob("*.py"):
-        foreign = {
-            name for name in imports_of(path) if name.split(".")[0] in IO_LIBRARIES | {"vigie_kit"}
-        }
+        foreign = {name for name in imports_of(path) if name.split(".")[0] in IO_LIBRARIES | {"vigie_kit"}}
         assert not foreign, f"{path.relative_to(ROOT)} imports {foreign}"

@@ -49,9 +49,7 @@ def test_unknown_fields_are_refused_not_dropped() -> None:
 def test_detected_at_must_carry_a_timezone_and_not_be_in_the_future() -> None:
     assert "detected_at" in errors_of(payload(detected_at="2026-01-01T10:00:00"))
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    assert errors_of(payload(detected_at=future)) == {
-        "detected_at": "Value error, must not be in the future"
-    }
+    assert errors_of(payload(detected_at=future)) == {"detected_at": "Value error, must not be in the future"}
 
 
 def test_started_at_cannot_follow_detection() -> None:
@@ -82,9 +80,5 @@ def test_description_is_bounded() -> None:
 
 
 def test_indicators_are_typed() -> None:
-    errors = errors_of(
-        payload(
-            indicators=[{"type": "ipv4", "value": "203.0.113.1"}, {"type": "ssn", "value": "1"}]
-        )
-    )
+    errors = errors_of(payload(indicators=[{"type": "ipv4", "value": "203.0.113.1"}, {"type": "ssn", "value": "1"}]))
     assert set(errors) == {"indicators.1.type"}

@@ -186,9 +186,7 @@ class DeclarationContent(_Strict):
 
     @field_validator("cnil_notified_at")
     @classmethod
-    def _after_detection_and_past(
-        cls, value: datetime | None, info: ValidationInfo
-    ) -> datetime | None:
+    def _after_detection_and_past(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         detected_at = info.data.get("detected_at")
         if value is None:
             return value

@@ -4,13 +4,14 @@ Every event is one envelope: who produced what, when, about which declaration, a
 The declaration id is also the Kafka key, so all events of one declaration stay in order.
 """
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from .declaration import DeclarationContent
+from .declaration import DeclarationContent, IndicatorType
 from .topics import DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED, TopicSpec
 
 Reference = Annotated[str, Field(pattern=r"^VIG-\d{4}-\d{6,}$", examples=["VIG-2026-000042"])]
@@ -64,11 +65,107 @@ class Place(BaseModel):
     name: str
 
 
+class AttackTechnique(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^T\d{4}(\.\d{3})?$", examples=["T1486"])]
+    name: str
+
+
+class Classification(BaseModel):
+    """The declaration in the taxonomies CSIRTs exchange: RSIT and NIS2 as MISP machine tags
+    (``rsit:fraud="phishing"``), and the MITRE ATT&CK techniques its facts imply."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rsit: list[str] = []
+    attack: list[AttackTechnique] = []
+    nis2: list[str] = []
+
+
+class SeverityReason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    criterion: str
+    text: str
+
+
+class Severity(BaseModel):
+    """Grave and significatif under art. D1111-16-2 of the Code de la santé publique, NIS2
+    significance for essential operators (None when NIS2 does not apply), and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    grave: bool
+    significatif: bool
+    nis2_significant: bool | None = None
+    reasons: list[SeverityReason] = []
+
+
+class ObservedIndicator(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    type: IndicatorType
+    value: str
+    origin: Literal["declared", "text"]
+
+
+class KevEntry(BaseModel):
+    """What CISA's Known Exploited Vulnerabilities catalog says of a CVE."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cve: str
+    vendor: str
+    product: str
+    name: str
+    date_added: date
+    known_ransomware_use: bool
+
+
+class ThreatMatch(BaseModel):
+    """An indicator of the declaration found in threat intelligence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: IndicatorType
+    value: str
+    matched: str  # the value the intelligence lists (a parent domain, say)
+    source: str
+    tags: list[str] = []
+    threat_actor: str | None = None
+    malware: str | None = None
+    description: str | None = None
+    kev: KevEntry | None = None
+
+
+class CampaignLink(BaseModel):
+    """Declarations linked by what they share (an indicator, a provider, an exploited CVE)
+    within a time window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    kind: Literal["indicator", "provider", "cve"]
+    key: str
+    label: str
+    declarations: int
+
+
 class EnrichedData(SubmittedData):
     departement: Place
     region: Place
     ars: Place
     enriched_at: AwareDatetime
+    classification: Classification = Classification()
+    severity: Severity | None = None
+    indicators: list[ObservedIndicator] = []
+    matches: list[ThreatMatch] = []
+    campaigns: list[CampaignLink] = []
+    # Incidents at a shared provider hang under one parent incident, to be counted once.
+    parent_incident: CampaignLink | None = None
+    # How many incidents this structure declared in the twelve months to this one, itself included.
+    structure_incidents_12_months: int = 1
 
 
 class DeclarationEnriched(Envelope):

@@ -59,9 +59,7 @@ def parse_finess(value: str) -> Finess:
             "(Guadeloupe, Martinique, Guyane, La Réunion, Mayotte)"
         )
     else:
-        raise InvalidFiness(
-            "a FINESS number is a département (01-95, 2A, 2B or 970x) followed by digits"
-        )
+        raise InvalidFiness("a FINESS number is a département (01-95, 2A, 2B or 970x) followed by digits")
     expected = luhn_key(number[:8])
     if int(match["key"]) != expected:
         raise InvalidFiness(f"check digit is {match['key']}, expected {expected}")

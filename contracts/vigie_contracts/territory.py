@@ -20,9 +20,7 @@ class Region:
 REGIONS: dict[str, Region] = {
     region.code: region
     for region in (
-        Region(
-            "01", "Guadeloupe", "ars-gua", "ARS Guadeloupe, Saint-Barthélemy et Saint-Martin", True
-        ),
+        Region("01", "Guadeloupe", "ars-gua", "ARS Guadeloupe, Saint-Barthélemy et Saint-Martin", True),
         Region("02", "Martinique", "ars-mar", "ARS Martinique", True),
         Region("03", "Guyane", "ars-guy", "ARS Guyane", True),
         Region("04", "La Réunion", "ars-reu", "ARS La Réunion", True),

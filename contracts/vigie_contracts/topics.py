@@ -13,9 +13,7 @@ class TopicSpec:
     partitions: int = PARTITIONS
     # Events are kept for good: statistics are rebuilt by replaying topics from the start,
     # and at a few thousand declarations a year this costs nothing.
-    config: Mapping[str, str] = field(
-        default_factory=lambda: {"retention.ms": "-1", "cleanup.policy": "delete"}
-    )
+    config: Mapping[str, str] = field(default_factory=lambda: {"retention.ms": "-1", "cleanup.policy": "delete"})
 
     @property
     def dead_letter(self) -> str:

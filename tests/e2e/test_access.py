@@ -56,13 +56,9 @@ async def world(stack: Stack) -> AsyncIterator[World]:
     names = ["partner_a", "partner_b", "ars_idf", "ars_corse", "national", "revoked"]
     secrets: dict[str, str | None] = dict(zip(names, made, strict=True))
     secrets.update({"nobody": None, "forged": "vigp_" + "A" * 43})
-    revoked = await asyncio.to_thread(
-        stack.services["declaration"].command, "credentials", "list", "--json"
-    )
+    revoked = await asyncio.to_thread(stack.services["declaration"].command, "credentials", "list", "--json")
     revoked_id = next(c["id"] for c in json.loads(revoked.stdout) if c["name"] == "Ancien éditeur")
-    done = await asyncio.to_thread(
-        stack.services["declaration"].command, "credentials", "revoke", revoked_id
-    )
+    done = await asyncio.to_thread(stack.services["declaration"].command, "credentials", "revoke", revoked_id)
     assert done.returncode == 0, done.stdout + done.stderr
 
     ids = {}
@@ -132,9 +128,9 @@ async def test_reading_one(stack: Stack, world: World, who: str, which: str, sta
         # exactly what an id that does not exist gets: existence does not leak
         async with world.api(stack, who) as api:
             unknown = await api.get("/v1/declarations/00000000-0000-4000-8000-000000000001")
-        assert response.json()["detail"].replace(world.declarations[which], "ID") == unknown.json()[
-            "detail"
-        ].replace("00000000-0000-4000-8000-000000000001", "ID")
+        assert response.json()["detail"].replace(world.declarations[which], "ID") == unknown.json()["detail"].replace(
+            "00000000-0000-4000-8000-000000000001", "ID"
+        )
 
 
 # (who, query) → (status, declarations it must contain, declarations it must not)
@@ -218,9 +214,7 @@ async def test_reading_the_audit_trail(stack: Stack, world: World, who: str, sta
     assert response.status_code == status, response.text
 
 
-async def test_the_audit_trail_records_who_created_revised_and_read(
-    stack: Stack, world: World
-) -> None:
+async def test_the_audit_trail_records_who_created_revised_and_read(stack: Stack, world: World) -> None:
     declaration_id = world.declarations["ajaccio"]
     async with world.api(stack, "ars_corse") as ars, world.api(stack, "partner_a") as partner:
         assert (await ars.get(f"/v1/declarations/{declaration_id}")).status_code == 200

@@ -20,27 +20,19 @@ async def test_declarations_taken_during_a_broker_outage_are_published_once_it_i
     ids: list[str] = []
     try:
         for n in range(10):
-            response = await api.post(
-                "/v1/declarations", json=declaration(finess=finess_in("24", 760000 + n))
-            )
+            response = await api.post("/v1/declarations", json=declaration(finess=finess_in("24", 760000 + n)))
             assert response.status_code == 202, response.text
             ids.append(response.json()["id"])
         waiting = await scalar(stack, "declaration", "SELECT count(*) FROM outbox")
         assert waiting == 10
         for declaration_id in ids:
-            assert (await api.get(f"/v1/declarations/{declaration_id}")).json()[
-                "status"
-            ] == "received"
+            assert (await api.get(f"/v1/declarations/{declaration_id}")).json()["status"] == "received"
     finally:
         await asyncio.to_thread(stack.kafka.start)
 
     await wait_for_status(api, ids, timeout=120)
     await settle(stack)
     published = Counter(
-        record.key.decode()
-        for record in await read_topic(stack, "declaration.submitted.v1")
-        if record.key is not None
+        record.key.decode() for record in await read_topic(stack, "declaration.submitted.v1") if record.key is not None
     )
-    assert {declaration_id: published[declaration_id] for declaration_id in ids} == dict.fromkeys(
-        ids, 1
-    )
+    assert {declaration_id: published[declaration_id] for declaration_id in ids} == dict.fromkeys(ids, 1)

@@ -15,9 +15,7 @@ from ..support.pipeline import query
 
 
 async def test_the_secret_is_shown_once_and_only_its_hash_is_kept(stack: Stack) -> None:
-    created = await asyncio.to_thread(
-        stack.credential, "--kind", "ars", "--name", "ARS Occitanie", "--region", "76"
-    )
+    created = await asyncio.to_thread(stack.credential, "--kind", "ars", "--name", "ARS Occitanie", "--region", "76")
     secret = created["secret"]
     assert secret.startswith("viga_")
     rows = await query(
@@ -28,9 +26,7 @@ async def test_the_secret_is_shown_once_and_only_its_hash_is_kept(stack: Stack) 
     )
     assert secret not in rows[0]["row"]
     assert bytes(rows[0]["token_hash"]) == hashlib.sha256(secret.encode()).digest()
-    listing = await asyncio.to_thread(
-        stack.services["declaration"].command, "credentials", "list", "--json"
-    )
+    listing = await asyncio.to_thread(stack.services["declaration"].command, "credentials", "list", "--json")
     assert secret not in listing.stdout
     mine = next(c for c in json.loads(listing.stdout) if c["id"] == created["id"])
     assert (mine["kind"], mine["principal"], mine["region"], mine["revoked_at"]) == (
@@ -61,14 +57,10 @@ async def test_a_credential_with_an_impossible_scope_is_refused(stack: Stack) ->
 
 
 async def test_a_revoked_credential_is_refused_at_once(stack: Stack) -> None:
-    created = await asyncio.to_thread(
-        stack.credential, "--kind", "partner", "--name", "Révoqué", "--departement", "75"
-    )
+    created = await asyncio.to_thread(stack.credential, "--kind", "partner", "--name", "Révoqué", "--departement", "75")
     async with client(stack, created["secret"]) as api:
         assert (await api.get("/v1/declarations")).status_code == 200
-        done = await asyncio.to_thread(
-            stack.services["declaration"].command, "credentials", "revoke", created["id"]
-        )
+        done = await asyncio.to_thread(stack.services["declaration"].command, "credentials", "revoke", created["id"])
         assert done.returncode == 0
         refused = await api.get("/v1/declarations")
         assert refused.status_code == 401
@@ -90,9 +82,7 @@ async def test_too_many_requests_get_429_with_retry_after(stack: Stack) -> None:
     async with client(stack, created["secret"]) as api:
         statuses = [(await api.get("/v1/declarations")).status_code for _ in range(5)]
         assert statuses == [200] * 5
-        limited = await api.post(
-            "/v1/declarations", json=declaration(finess=finess_in("11", 820001))
-        )
+        limited = await api.post("/v1/declarations", json=declaration(finess=finess_in("11", 820001)))
         assert limited.status_code == 429
         assert limited.headers["content-type"] == "application/problem+json"
         assert 1 <= int(limited.headers["retry-after"]) <= 12
@@ -115,9 +105,7 @@ async def test_the_openapi_document_is_complete_and_served_with_its_docs(stack: 
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     declare = paths["/v1/declarations"]["post"]
     assert declare["requestBody"]["content"]["application/json"]["example"]["structure"]["finess"]
-    assert {"202", "400", "401", "403", "409", "413", "415", "422", "429"} <= set(
-        declare["responses"]
-    )
+    assert {"202", "400", "401", "403", "409", "413", "415", "422", "429"} <= set(declare["responses"])
     for methods in paths.values():
         for operation in methods.values():
             for code, answer in operation["responses"].items():

@@ -27,29 +27,21 @@ async def test_undecodable_messages_are_dead_lettered_and_every_partition_goes_o
     await producer.start()
     try:
         for partition in range(PARTITIONS):
-            await producer.send_and_wait(
-                "declaration.submitted.v1", b"{not json", key=b"poison", partition=partition
-            )
-        await producer.send_and_wait(
-            "declaration.submitted.v1", json.dumps({"event_id": "x"}).encode(), key=b"poison"
-        )
+            await producer.send_and_wait("declaration.submitted.v1", b"{not json", key=b"poison", partition=partition)
+        await producer.send_and_wait("declaration.submitted.v1", json.dumps({"event_id": "x"}).encode(), key=b"poison")
     finally:
         await producer.stop()
 
     # Declarations after the poison, until every partition has had one.
     ids: list[str] = []
     while {partition_of(i) for i in ids} != set(range(PARTITIONS)):
-        response = await api.post(
-            "/v1/declarations", json=declaration(finess=finess_in("32", 740000 + len(ids)))
-        )
+        response = await api.post("/v1/declarations", json=declaration(finess=finess_in("32", 740000 + len(ids))))
         assert response.status_code == 202
         ids.append(response.json()["id"])
     await wait_for_status(api, ids)
     await settle(stack)
 
-    dead = [
-        r for r in await read_topic(stack, "declaration.submitted.v1.dlt") if r.key == b"poison"
-    ]
+    dead = [r for r in await read_topic(stack, "declaration.submitted.v1.dlt") if r.key == b"poison"]
     assert len(dead) == PARTITIONS + 1
     for record in dead:
         headers = {key: value.decode() for key, value in record.headers}
@@ -66,9 +58,7 @@ async def test_an_event_one_consumer_cannot_apply_is_dead_lettered_for_it_alone(
     """An enriched event for a declaration the intake never took: the declaration service cannot
     apply it, while its neighbours in the batch, and the other consumers, go on."""
     good = [
-        (
-            await api.post("/v1/declarations", json=declaration(finess=finess_in("52", 750000 + n)))
-        ).json()["id"]
+        (await api.post("/v1/declarations", json=declaration(finess=finess_in("52", 750000 + n)))).json()["id"]
         for n in range(3)
     ]
     orphan = uuid4()
@@ -95,19 +85,13 @@ async def test_an_event_one_consumer_cannot_apply_is_dead_lettered_for_it_alone(
     producer = AIOKafkaProducer(bootstrap_servers=stack.config.kafka_bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(
-            "declaration.enriched.v1", json.dumps(event).encode(), key=str(orphan).encode()
-        )
+        await producer.send_and_wait("declaration.enriched.v1", json.dumps(event).encode(), key=str(orphan).encode())
     finally:
         await producer.stop()
 
     await wait_for_status(api, good)
     await settle(stack)
-    dead = [
-        r
-        for r in await read_topic(stack, "declaration.enriched.v1.dlt")
-        if r.key == str(orphan).encode()
-    ]
+    dead = [r for r in await read_topic(stack, "declaration.enriched.v1.dlt") if r.key == str(orphan).encode()]
     assert len(dead) == 1
     headers = {key: value.decode() for key, value in dead[0].headers}
     assert headers["dlt_consumer_group"] == "declaration.enrichment-status"

@@ -18,14 +18,8 @@ EXPECTED = {202, 400, 413, 415, 422}
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=50),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=20,
 )
 
@@ -44,9 +38,7 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @st.composite
 def mutated_declarations(draw: st.DrawFn) -> dict[str, Any]:
     """A valid declaration with one part replaced, removed, or joined by an unknown field."""
-    payload = declaration(
-        finess=finess_in("11", 830000), indicators=[{"type": "ipv4", "value": "203.0.113.7"}]
-    )
+    payload = declaration(finess=finess_in("11", 830000), indicators=[{"type": "ipv4", "value": "203.0.113.7"}])
     path = draw(st.sampled_from(paths(payload)))
     *parents, leaf = path
     target: Any = payload
@@ -76,9 +68,7 @@ def check(response: httpx.Response, api: httpx.Client) -> None:
 @pytest.fixture(scope="module")
 def sync_api(stack: Stack, credentials: dict[str, dict[str, str]]) -> Any:
     headers = {"Authorization": f"Bearer {credentials['partner']['secret']}"}
-    with httpx.Client(
-        base_url=stack.config.service_url("declaration"), headers=headers, timeout=10
-    ) as api:
+    with httpx.Client(base_url=stack.config.service_url("declaration"), headers=headers, timeout=10) as api:
         yield api
 
 
@@ -107,9 +97,7 @@ def test_any_json_document_is_refused_precisely(sync_api: httpx.Client, body: An
 @given(body=st.binary(max_size=300))
 def test_arbitrary_bytes_are_refused_precisely(sync_api: httpx.Client, body: bytes) -> None:
     check(
-        sync_api.post(
-            "/v1/declarations", content=body, headers={"content-type": "application/json"}
-        ),
+        sync_api.post("/v1/declarations", content=body, headers={"content-type": "application/json"}),
         sync_api,
     )
 
@@ -119,9 +107,7 @@ def test_every_operation_withstands_schema_driven_requests(
 ) -> None:
     """Requests generated from the service's own OpenAPI document, valid and not, for every
     operation: none may end in a server error, and every error is problem+json."""
-    schema = schemathesis.openapi.from_url(
-        f"{stack.config.service_url('declaration')}/openapi.json"
-    )
+    schema = schemathesis.openapi.from_url(f"{stack.config.service_url('declaration')}/openapi.json")
     headers = {"Authorization": f"Bearer {credentials['partner']['secret']}"}
     operations = [cast(Any, result).ok() for result in schema.get_all_operations()]
     assert len(operations) >= 5

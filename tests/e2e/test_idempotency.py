@@ -12,9 +12,7 @@ from ..conftest import client
 from ..support.pipeline import read_topic, scalar, settle
 
 
-async def test_the_same_key_and_body_return_the_original_declaration(
-    stack: Stack, api: httpx.AsyncClient
-) -> None:
+async def test_the_same_key_and_body_return_the_original_declaration(stack: Stack, api: httpx.AsyncClient) -> None:
     payload = declaration(finess=finess_in("53", 780001))
     headers = {"Idempotency-Key": "retry-me-780001"}
     first = await api.post("/v1/declarations", json=payload, headers=headers)
@@ -47,9 +45,7 @@ async def test_the_same_key_and_body_return_the_original_declaration(
 
 async def test_the_same_key_with_another_body_is_refused(api: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "retry-me-780002"}
-    first = await api.post(
-        "/v1/declarations", json=declaration(finess=finess_in("53", 780002)), headers=headers
-    )
+    first = await api.post("/v1/declarations", json=declaration(finess=finess_in("53", 780002)), headers=headers)
     assert first.status_code == 202
     other = await api.post(
         "/v1/declarations",
@@ -62,14 +58,10 @@ async def test_the_same_key_with_another_body_is_refused(api: httpx.AsyncClient)
     assert other.json()["declaration_id"] == first.json()["id"]
 
 
-async def test_concurrent_retries_with_one_key_create_one_declaration(
-    stack: Stack, api: httpx.AsyncClient
-) -> None:
+async def test_concurrent_retries_with_one_key_create_one_declaration(stack: Stack, api: httpx.AsyncClient) -> None:
     payload = declaration(finess=finess_in("53", 780003))
     headers = {"Idempotency-Key": "burst-780003"}
-    responses = await asyncio.gather(
-        *(api.post("/v1/declarations", json=payload, headers=headers) for _ in range(8))
-    )
+    responses = await asyncio.gather(*(api.post("/v1/declarations", json=payload, headers=headers) for _ in range(8)))
     assert {r.status_code for r in responses} == {202}
     assert len({r.json()["id"] for r in responses}) == 1
     assert (
@@ -83,9 +75,7 @@ async def test_concurrent_retries_with_one_key_create_one_declaration(
     )
 
 
-async def test_a_key_belongs_to_its_partner_and_is_validated(
-    stack: Stack, api: httpx.AsyncClient
-) -> None:
+async def test_a_key_belongs_to_its_partner_and_is_validated(stack: Stack, api: httpx.AsyncClient) -> None:
     other = await asyncio.to_thread(
         stack.credential, "--kind", "partner", "--name", "Autre éditeur", "--departement", "35"
     )

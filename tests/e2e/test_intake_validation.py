@@ -88,9 +88,7 @@ async def counts(stack: Stack) -> tuple[int, int, dict[Any, int]]:
     )
 
 
-@pytest.mark.parametrize(
-    ("case", "build", "field", "words"), INVALID, ids=[case for case, *_ in INVALID]
-)
+@pytest.mark.parametrize(("case", "build", "field", "words"), INVALID, ids=[case for case, *_ in INVALID])
 async def test_an_invalid_declaration_is_refused_naming_the_field(
     api: httpx.AsyncClient, case: str, build: Callable[[], Payload], field: str, words: str
 ) -> None:
@@ -134,9 +132,7 @@ async def test_an_invalid_declaration_is_refused_naming_the_field(
 async def test_a_body_that_is_not_a_declaration_gets_a_precise_error(
     api: httpx.AsyncClient, case: str, body: bytes, content_type: str, status: int, words: str
 ) -> None:
-    response = await api.post(
-        "/v1/declarations", content=body, headers={"content-type": content_type}
-    )
+    response = await api.post("/v1/declarations", content=body, headers={"content-type": content_type})
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert words in response.text

@@ -11,20 +11,14 @@ from vigie_stack.stack import Stack
 from ..conftest import client
 
 
-async def test_pages_follow_each_other_without_gaps_or_repeats(
-    stack: Stack, national_api: httpx.AsyncClient
-) -> None:
-    partner = await asyncio.to_thread(
-        stack.credential, "--kind", "partner", "--name", "Lister", "--departement", "21"
-    )
+async def test_pages_follow_each_other_without_gaps_or_repeats(stack: Stack, national_api: httpx.AsyncClient) -> None:
+    partner = await asyncio.to_thread(stack.credential, "--kind", "partner", "--name", "Lister", "--departement", "21")
     async with client(stack, partner["secret"]) as api:
         posted = []
         for n in range(7):
             response = await api.post(
                 "/v1/declarations",
-                json=declaration(
-                    finess=finess_in("27", 810000 + n), category="malware" if n % 2 else "phishing"
-                ),
+                json=declaration(finess=finess_in("27", 810000 + n), category="malware" if n % 2 else "phishing"),
             )
             posted.append(response.json()["id"])
 
@@ -42,17 +36,11 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(
         assert pages == 3
         assert seen == list(reversed(posted)), "newest first, each once"
 
-        malware = (await api.get("/v1/declarations", params={"category": "malware"})).json()[
-            "items"
-        ]
+        malware = (await api.get("/v1/declarations", params={"category": "malware"})).json()["items"]
         assert {item["id"] for item in malware} == {posted[n] for n in (1, 3, 5)}
-        assert all(
-            item["region"] == {"code": "27", "name": "Bourgogne-Franche-Comté"} for item in malware
-        )
+        assert all(item["region"] == {"code": "27", "name": "Bourgogne-Franche-Comté"} for item in malware)
 
-    by_structure = (
-        await national_api.get("/v1/declarations", params={"finess": finess_in("27", 810003)})
-    ).json()
+    by_structure = (await national_api.get("/v1/declarations", params={"finess": finess_in("27", 810003)})).json()
     assert [item["id"] for item in by_structure["items"]] == [posted[3]]
     today = date.today()
     recent = (
@@ -67,14 +55,10 @@ async def test_pages_follow_each_other_without_gaps_or_repeats(
     ).json()
     assert set(posted) <= {item["id"] for item in recent["items"]}
     old = (
-        await national_api.get(
-            "/v1/declarations", params={"region": "27", "to": str(today - timedelta(days=30))}
-        )
+        await national_api.get("/v1/declarations", params={"region": "27", "to": str(today - timedelta(days=30))})
     ).json()
     assert not set(posted) & {item["id"] for item in old["items"]}
-    received = (
-        await national_api.get("/v1/declarations", params={"region": "27", "status": "received"})
-    ).json()
+    received = (await national_api.get("/v1/declarations", params={"region": "27", "status": "received"})).json()
     assert all(item["status"] == "received" for item in received["items"])
 
 

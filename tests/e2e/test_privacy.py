@@ -20,9 +20,7 @@ async def test_social_security_numbers_are_masked_everywhere_they_could_travel(
 ) -> None:
     compact = nir("1850578006084")
     corsican = nir("285052B006084")
-    spaced = " ".join(
-        [(n := nir("2940375120005"))[0], n[1:3], n[3:5], n[5:7], n[7:10], n[10:13], n[13:]]
-    )
+    spaced = " ".join([(n := nir("2940375120005"))[0], n[1:3], n[3:5], n[5:7], n[7:10], n[10:13], n[13:]])
     not_a_nir = "1850578006084" + f"{(nir_key('1850578006084') + 1) % 97:02d}"
     payload = declaration(
         finess=finess_in("44", 800001),
@@ -35,10 +33,7 @@ async def test_social_security_numbers_are_masked_everywhere_they_could_travel(
     assert response.json()["redactions"] == {"nir": 4}
     declaration_id = response.json()["id"]
     state = (await wait_for_status(api, [declaration_id]))[declaration_id]
-    assert (
-        state["declaration"]["description"]
-        == f"Dossiers de {MASK}, {MASK} et {MASK} exposés ; ticket {not_a_nir}."
-    )
+    assert state["declaration"]["description"] == f"Dossiers de {MASK}, {MASK} et {MASK} exposés ; ticket {not_a_nir}."
     assert state["declaration"]["provider"]["name"] == f"Hébergeur {MASK}"
     assert state["redactions"] == {"nir": 4}
 

@@ -30,9 +30,7 @@ async def test_redelivered_events_produce_no_second_enrichment_notification_or_c
         for topic in ("declaration.submitted.v1", "declaration.enriched.v1"):
             (original,) = [r for r in await read_topic(stack, topic) if r.key == key]
             for _ in range(2):
-                await producer.send_and_wait(
-                    topic, original.value, key=key, headers=list(original.headers)
-                )
+                await producer.send_and_wait(topic, original.value, key=key, headers=list(original.headers))
     finally:
         await producer.stop()
     await settle(stack)

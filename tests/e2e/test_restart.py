@@ -24,9 +24,7 @@ async def test_a_restart_of_the_whole_stack_loses_nothing_and_tells_nobody_twice
     async def post(count: int, offset: int) -> None:
         for index in range(offset, offset + count):
             region = regions[index % len(regions)]
-            response = await api.post(
-                "/v1/declarations", json=declaration(finess=finess_in(region, 720000 + index))
-            )
+            response = await api.post("/v1/declarations", json=declaration(finess=finess_in(region, 720000 + index)))
             assert response.status_code == 202
             accepted[response.json()["id"]] = (response.json()["reference"], region)
 
@@ -43,14 +41,10 @@ async def test_a_restart_of_the_whole_stack_loses_nothing_and_tells_nobody_twice
     await post(12, 24)
 
     states = await wait_for_status(api, list(accepted), timeout=120)
-    assert {state["reference"] for state in states.values()} == {
-        ref for ref, _ in accepted.values()
-    }
+    assert {state["reference"] for state in states.values()} == {ref for ref, _ in accepted.values()}
     await settle(stack)
 
-    told = Counter(
-        (code, reference) for code in receiver.secrets for reference in receiver.references(code)
-    )
+    told = Counter((code, reference) for code in receiver.secrets for reference in receiver.references(code))
     for reference, region in accepted.values():
         assert told[(REGIONS[region].ars_code, reference)] == 1
         assert told[(CERT_SANTE, reference)] == 1

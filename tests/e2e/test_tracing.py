@@ -40,9 +40,7 @@ async def test_one_declaration_is_one_trace_across_the_four_services(
     assert roots[0].service == "declaration"
     assert roots[0].kind == Span.SPAN_KIND_SERVER
     assert roots[0].name.startswith("POST /v1/declarations")
-    assert all(span.parent_id in by_id for span in spans if span.parent_id), (
-        "a span's parent is missing"
-    )
+    assert all(span.parent_id in by_id for span in spans if span.parent_id), "a span's parent is missing"
 
     def hop(service: str, name: str) -> list[str]:
         """The services of the chain of parents above each ``name`` span of ``service``."""
@@ -66,13 +64,9 @@ async def test_one_declaration_is_one_trace_across_the_four_services(
                 "enrichment:declaration.enriched.v1 publish <- enrichment:declaration.submitted.v1 process"
             )
     for chain in hop("declaration", "notification.dispatched.v1 process"):
-        assert chain.startswith(
-            "notification:notification.dispatched.v1 publish <- notification:notify "
-        )
+        assert chain.startswith("notification:notification.dispatched.v1 publish <- notification:notify ")
     webhook_posts = [
-        s
-        for s in spans
-        if s.service == "notification" and s.kind == Span.SPAN_KIND_CLIENT and s.name == "POST"
+        s for s in spans if s.service == "notification" and s.kind == Span.SPAN_KIND_CLIENT and s.name == "POST"
     ]
     assert len(webhook_posts) == 2
     assert all(by_id[s.parent_id].name.startswith("notify ") for s in webhook_posts if s.parent_id)

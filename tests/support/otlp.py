@@ -50,9 +50,7 @@ class OtlpCollector:
                                 attributes={a.key: _value(a.value) for a in span.attributes},
                             )
                         )
-            return Response(
-                ExportTraceServiceRequest().SerializeToString(), media_type="application/x-protobuf"
-            )
+            return Response(ExportTraceServiceRequest().SerializeToString(), media_type="application/x-protobuf")
 
         return app
 

@@ -105,9 +105,7 @@ async def settle(stack: Stack, timeout: float = 60.0) -> None:
         for service in ("declaration", "enrichment", "notification"):
             if await scalar(stack, service, "SELECT count(*) FROM outbox"):
                 return False
-        unfinished = (
-            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'retrying')"
-        )
+        unfinished = "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'retrying')"
         if await scalar(stack, "notification", unfinished):
             return False
         return not any((await consumer_lag(stack)).values())
@@ -118,9 +116,7 @@ async def settle(stack: Stack, timeout: float = 60.0) -> None:
 async def read_topic(stack: Stack, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic``, from the beginning to its current end."""
     ends = await end_offsets(stack, [topic])
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.config.kafka_bootstrap, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.config.kafka_bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(ends))

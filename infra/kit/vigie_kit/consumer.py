@@ -58,9 +58,7 @@ def is_transient(error: BaseException) -> bool:
             return True
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         if sqlstate is None:
-            return isinstance(
-                error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
-            )
+            return isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
         return str(sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
     return isinstance(error, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.DisconnectionError)
 
@@ -97,13 +95,9 @@ class BatchProcessor(Generic[E]):
                 rejects.append((record, "empty message (no value)"))
                 continue
             try:
-                events.append(
-                    (record, self.subscription.event_type.model_validate_json(record.value))
-                )
+                events.append((record, self.subscription.event_type.model_validate_json(record.value)))
             except ValidationError as error:
-                rejects.append(
-                    (record, f"not a valid {self.subscription.event_type.__name__}: {error}")
-                )
+                rejects.append((record, f"not a valid {self.subscription.event_type.__name__}: {error}"))
         try:
             if events:
                 await self._apply_isolating_failures(events, rejects)

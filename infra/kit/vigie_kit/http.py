@@ -70,9 +70,7 @@ class Problem(Exception):
         self.extra = extra
 
     def response(self) -> ProblemResponse:
-        return problem(
-            self.status, self.detail, title=self.title, headers=self.headers, **self.extra
-        )
+        return problem(self.status, self.detail, title=self.title, headers=self.headers, **self.extra)
 
 
 def field_path(location: Iterable[int | str]) -> str:

@@ -88,9 +88,7 @@ class Service:
         return worker
 
     async def _open_database(self) -> None:
-        engine = create_engine(
-            self.settings.database_url, pool_size=self.settings.database_pool_size
-        )
+        engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         for attempt in range(1, 61):
             try:
                 await migrate(engine, self.migrations)
@@ -176,9 +174,7 @@ class Service:
         app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
         app.state.service = self
         install_problem_handlers(app)
-        app.include_router(
-            health_router({"database": self.database_ready, "kafka": self.kafka_ready})
-        )
+        app.include_router(health_router({"database": self.database_ready, "kafka": self.kafka_ready}))
         FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*")
         return app
 

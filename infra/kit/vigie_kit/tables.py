@@ -17,12 +17,8 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
-    )
-    event_id: UUID = Field(
-        sa_column=sa.Column(postgresql.UUID(as_uuid=True), nullable=False, unique=True)
-    )
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    event_id: UUID = Field(sa_column=sa.Column(postgresql.UUID(as_uuid=True), nullable=False, unique=True))
     aggregate_type: str
     aggregate_id: str
     type: str
@@ -31,9 +27,7 @@ class OutboxMessage(SQLModel, table=True):
     headers: dict[str, str] = Field(sa_column=sa.Column(postgresql.JSONB, nullable=False))
     created_at: datetime | None = Field(
         default=None,
-        sa_column=sa.Column(
-            sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
 
 
@@ -45,9 +39,7 @@ class ProcessedEvent(SQLModel, table=True):
     consumer: str = Field(primary_key=True)
     event_id: UUID = Field(sa_column=sa.Column(postgresql.UUID(as_uuid=True), primary_key=True))
     processed_at: datetime = Field(
-        sa_column=sa.Column(
-            sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        )
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
     )
 
 
@@ -64,9 +56,7 @@ def create_kit_tables(*, outbox: bool = True) -> None:
         "processed_events",
         sa.Column("consumer", sa.Text, primary_key=True),
         sa.Column("event_id", postgresql.UUID(as_uuid=True), primary_key=True),
-        sa.Column(
-            "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     if not outbox:
         return
@@ -80,9 +70,7 @@ def create_kit_tables(*, outbox: bool = True) -> None:
         sa.Column("topic", sa.Text, nullable=False),
         sa.Column("payload", postgresql.JSONB, nullable=False),
         sa.Column("headers", postgresql.JSONB, nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     op.execute(
         f"""
@@ -94,6 +82,5 @@ def create_kit_tables(*, outbox: bool = True) -> None:
         """
     )
     op.execute(
-        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox"
-        " FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
     )

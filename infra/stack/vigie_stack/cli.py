@@ -7,6 +7,10 @@ vigie-stack down      stop everything (the data stays in .state/)
 vigie-stack reset     stop everything and delete the data
 vigie-stack credentials create|list|revoke …
                       manage the credentials of the declaration API (see its --help)
+vigie-stack intel load|sources …
+                      load threat intelligence into enrichment (see its --help)
+vigie-stack bench enrichment [--indicators N] [--declarations N]
+                      measure on a stack of its own (profile bench), print and keep the figures
 """
 
 import argparse
@@ -33,18 +37,43 @@ def _serve_receiver(stack: Stack) -> None:
     uvicorn.run(receiver.app(), host="127.0.0.1", port=config.receiver_port, log_level="warning")
 
 
+# Commands of a service, run against this stack's database: command → service.
+_PASSED_ON = {"credentials": "declaration", "intel": "enrichment"}
+
+
+def _bench(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="vigie-stack bench")
+    parser.add_argument("which", choices=["enrichment"])
+    parser.add_argument("--indicators", type=int, default=100_000)
+    parser.add_argument("--declarations", type=int, default=2_000)
+    args = parser.parse_args(argv)
+    from .bench import enrichment  # noqa: PLC0415
+
+    stack = Stack(profile("bench"), service_env={"*": {"VIGIE_LOG_LEVEL": "WARNING"}})
+    enrichment.run(
+        stack,
+        indicators=args.indicators,
+        declarations=args.declarations,
+        results=stack.config.root / ".state" / "bench-results",
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="vigie-stack",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--profile", default="dev", choices=["dev", "test"])
+    parser.add_argument("--profile", default="dev", choices=["dev", "test", "bench"])
     parser.add_argument(
-        "command", choices=["up", "down", "status", "demo", "reset", "receiver", "credentials"]
+        "command",
+        choices=["up", "down", "status", "demo", "reset", "receiver", "credentials", "intel", "bench"],
     )
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "credentials":
+    if args.command == "bench":
+        return _bench(rest)
+    if rest and args.command not in _PASSED_ON:
         parser.error(f"unexpected arguments: {' '.join(rest)}")
     stack = Stack(profile(args.profile))
 
@@ -57,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         # Services running from an earlier `up` are restarted, so that they run this code.
         stack.stop_services()
         stack.start_services()
+        _print("Loading the sample threat intelligence …")
+        _print(stack.load_intel_samples().rstrip())
         for name, process in stack.services.items():
             _print(f"  {name:<13} {process.url}")
         _print(f"State and logs in {stack.config.state}")
@@ -75,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             _print(f"  {name:<13} {'running' if running else 'stopped'}")
     elif args.command == "receiver":
         _serve_receiver(stack)
-    elif args.command == "credentials":
-        done = stack.services["declaration"].command("credentials", *rest)
+    elif args.command in _PASSED_ON:
+        done = stack.services[_PASSED_ON[args.command]].command(args.command, *rest)
         _print((done.stdout + done.stderr).rstrip())
         return done.returncode
     return 0

@@ -1,7 +1,8 @@
 """Where the local stack keeps its state and which loopback ports it uses.
 
-Two profiles share the machine without touching each other: ``dev`` (the README's demo) and
-``test`` (the test suite, which starts from an empty state every run).
+Three profiles share the machine without touching each other: ``dev`` (the README's demo),
+``test`` (the test suite, which starts from an empty state every run) and ``bench`` (the
+benchmarks, likewise).
 """
 
 import os
@@ -91,6 +92,16 @@ def profile(name: str) -> StackConfig:
                 "notification": 8202,
                 "stats": 8203,
             },
+        )
+    if name == "bench":
+        return StackConfig(
+            name="bench",
+            root=root,
+            kafka_port=39092,
+            controller_port=39093,
+            postgres_port=35432,
+            receiver_port=8390,
+            service_ports={"declaration": 8300, "enrichment": 8301, "notification": 8302, "stats": 8303},
         )
     raise ValueError(f"unknown stack profile {name!r}")
 

@@ -23,9 +23,7 @@ def demo_credentials(stack: Stack) -> dict[str, str]:
     path = stack.config.secrets / "demo-credentials.json"
     if path.is_file():
         return dict(json.loads(path.read_text()))
-    departements = sorted(
-        {parse_finess(d["structure"]["finess"]).departement for d in demo_declarations()}
-    )
+    departements = sorted({parse_finess(d["structure"]["finess"]).departement for d in demo_declarations()})
     partner = stack.credential(
         "--kind",
         "partner",
@@ -60,23 +58,25 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
         deadline = time.monotonic() + timeout
         states: dict[str, dict[str, Any]] = {}
         while time.monotonic() < deadline:
-            states = {
-                a["id"]: client.get(f"{api}/v1/declarations/{a['id']}").json() for a in accepted
-            }
+            states = {a["id"]: client.get(f"{api}/v1/declarations/{a['id']}").json() for a in accepted}
             if all(state["status"] == "notified" for state in states.values()):
                 break
             time.sleep(0.5)
 
         _print()
-        _print(f"  {'reference':<16} {'status':<9} {'département':<22} {'told':<40}")
+        _print(f"  {'reference':<16} {'status':<9} {'département':<22} {'severity':<22} {'told':<22} threat context")
         for state in states.values():
             departement = state["departement"] or {}
-            told = sorted(
-                {n["recipient"]["code"] for n in state["notifications"] if n["outcome"] == "sent"}
-            )
+            told = sorted({n["recipient"]["code"] for n in state["notifications"] if n["outcome"] == "sent"})
             place = f"{departement.get('code', '?')} {departement.get('name', '')}"
+            severity = state.get("severity") or {}
+            grade = " + ".join(k for k in ("grave", "significatif") if severity.get(k)) or "—"
+            context = state.get("threat_context") or {}
+            attack = ",".join(t["id"] for t in context.get("classification", {}).get("attack", []))
+            matched = len(context.get("matches", []))
             _print(
-                f"  {state['reference']:<16} {state['status']:<9} {place:<22} {', '.join(told):<40}"
+                f"  {state['reference']:<16} {state['status']:<9} {place:<22} {grade:<22} {', '.join(told):<22}"
+                f" {attack or '—'}; {matched} intel match(es)"
             )
 
         received = client.get(f"http://127.0.0.1:{config.receiver_port}/hooks").json()
@@ -85,19 +85,13 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
             latest = ", ".join(received[code][-5:])
             _print(f"  {code:<10} {len(received[code]):>3} notification(s): {latest}")
 
-        stats = client.get(
-            f"{config.service_url('stats')}/v1/stats", params={"group_by": "region"}
-        ).json()
+        stats = client.get(f"{config.service_url('stats')}/v1/stats", params={"group_by": "region"}).json()
         _print(f"\nNational statistics, by region ({stats['total']} declarations in all):")
         for group in stats["groups"]:
             _print(f"  {group['key']:>3} {REGIONS[group['key']].name:<28} {group['count']:>4}")
 
     ok = all(state["status"] == "notified" for state in states.values())
-    verdict = (
-        "Every declaration reached its ARS and CERT Santé."
-        if ok
-        else "Some declarations are not notified yet."
-    )
+    verdict = "Every declaration reached its ARS and CERT Santé." if ok else "Some declarations are not notified yet."
     _print(
         f"""
 {verdict}

@@ -129,9 +129,7 @@ class KafkaBroker:
             return
         cluster_id = _kafka_uuid()
         subprocess.run(  # noqa: S603
-            self._java(
-                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)
-            ),
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
             check=True,
             capture_output=True,
         )
@@ -161,11 +159,7 @@ class KafkaBroker:
             log_file=self.config.logs / "kafka.stdout.log",
         )
         wait_for(
-            lambda: (
-                self.running()
-                and port_open(self.config.kafka_port)
-                and self._started_since(log_offset)
-            ),
+            lambda: self.running() and port_open(self.config.kafka_port) and self._started_since(log_offset),
             timeout=timeout,
             what="Kafka broker",
             log_file=self.log_file,

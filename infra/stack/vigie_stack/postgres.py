@@ -101,10 +101,7 @@ class PostgresServer:
 
     def database_url(self, service: str) -> str:
         role = f"vigie_{service}"
-        return (
-            f"postgresql+asyncpg://{role}:{self.password(role)}"
-            f"@127.0.0.1:{self.config.postgres_port}/{role}"
-        )
+        return f"postgresql+asyncpg://{role}:{self.password(role)}@127.0.0.1:{self.config.postgres_port}/{role}"
 
     def _run(self, *command: str) -> None:
         done = subprocess.run([*_as_server_user(), *command], check=False, capture_output=True)  # noqa: S603
@@ -147,11 +144,7 @@ class PostgresServer:
             password_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
-        return (
-            self.link.exists()
-            and (self.data / "postmaster.pid").is_file()
-            and port_open(self.config.postgres_port)
-        )
+        return self.link.exists() and (self.data / "postmaster.pid").is_file() and port_open(self.config.postgres_port)
 
     def start(self, *, timeout: float = 60.0) -> None:
         self.init()
@@ -199,9 +192,7 @@ class PostgresServer:
         if not self.link.exists() or not (self.data / "postmaster.pid").is_file():
             return False
         mode = "immediate" if kill else "fast"
-        self._run(
-            str(_bin_dir() / "pg_ctl"), "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60"
-        )
+        self._run(str(_bin_dir() / "pg_ctl"), "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60")
         return True
 
     def provision(self) -> None:

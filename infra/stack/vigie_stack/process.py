@@ -87,9 +87,7 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_for(
-    predicate: Callable[[], bool], *, timeout: float, what: str, log_file: Path | None = None
-) -> None:
+def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str, log_file: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -107,9 +107,7 @@ class WebhookReceiver:
 
         @app.get("/hooks")
         async def summary() -> dict[str, Any]:
-            return {
-                code: [r.body["reference"] for r in items] for code, items in self.received.items()
-            }
+            return {code: [r.body["reference"] for r in items] for code, items in self.received.items()}
 
         return app
 
@@ -136,12 +134,7 @@ class WebhookReceiver:
         self.received[recipient].append(received)
         if self.record_file is not None:
             with self.record_file.open("a") as record:
-                record.write(
-                    json.dumps(
-                        {"recipient": recipient, "event_id": event_id, "body": received.body}
-                    )
-                    + "\n"
-                )
+                record.write(json.dumps({"recipient": recipient, "event_id": event_id, "body": received.body}) + "\n")
         return Response(status_code=204)
 
     def verify(self, recipient: str, headers: Any, body: bytes) -> str | None:

@@ -86,15 +86,21 @@ def demo_declarations() -> list[dict[str, Any]]:
             degraded_mode=True,
             patient_safety="potential",
             support_requested=True,
-            description="Serveurs de fichiers et PACS chiffrés ; urgences en mode dégradé.",
-            indicators=[{"type": "ipv4", "value": "203.0.113.45"}],
+            description=(
+                "Serveurs de fichiers et PACS chiffrés après une intrusion par le VPN SSL ;"
+                " connexions vers 185.234.218[.]52 ; urgences en mode dégradé."
+            ),
+            indicators=[{"type": "cve", "value": "CVE-2018-13379"}],
         ),
         declaration(
             finess=finess_in("94", 100021),
             structure_type="medico_social",
             category="phishing",
             name="EHPAD A Casa (Ajaccio)",
-            description="Courriel d'hameçonnage ; deux comptes de messagerie compromis.",
+            description=(
+                "Courriel « remboursement » menant à hxxps://ameli-remboursement[.]top/espace ;"
+                " deux comptes de messagerie compromis."
+            ),
         ),
         declaration(
             finess=finess_in("04", 210330),

@@ -19,9 +19,7 @@ class BackgroundServer:
             timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, name="background-server", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, name="background-server", daemon=True)
         self.port = port
 
     def start(self, timeout: float = 10.0) -> None:

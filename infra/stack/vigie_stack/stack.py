@@ -157,9 +157,7 @@ class Stack:
             log_file=self.config.logs / "receiver.log",
         )
 
-    def start_services(
-        self, names: Iterable[str] = SERVICES, *, wait: str | None = "ready"
-    ) -> None:
+    def start_services(self, names: Iterable[str] = SERVICES, *, wait: str | None = "ready") -> None:
         for name in names:
             self.services[name].start(wait=None)
         if wait is not None:
@@ -187,6 +185,13 @@ class Stack:
         if postgres_home.is_symlink():
             shutil.rmtree(postgres_home.resolve(), ignore_errors=True)
         shutil.rmtree(self.config.state, ignore_errors=True)
+
+    def load_intel_samples(self) -> str:
+        """Load the threat-intelligence samples shipped with enrichment (idempotent)."""
+        done = self.services["enrichment"].command("intel", "load", "--samples")
+        if done.returncode != 0:
+            raise RuntimeError(f"intel load --samples: {done.stdout}{done.stderr}")
+        return done.stdout
 
     def credential(self, *args: str) -> dict[str, str]:
         """Create a credential (``--kind … --name …``) and return its id, principal and secret."""

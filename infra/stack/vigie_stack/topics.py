@@ -53,6 +53,4 @@ async def _check_partitions(admin: AIOKafkaAdminClient, wanted: list[NewTopic]) 
     for topic in wanted:
         have = counts.get(topic.name)
         if have is not None and have < topic.num_partitions:
-            raise RuntimeError(
-                f"topic {topic.name} has {have} partitions, {topic.num_partitions} wanted"
-            )
+            raise RuntimeError(f"topic {topic.name} has {have} partitions, {topic.num_partitions} wanted")

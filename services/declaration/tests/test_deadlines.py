@@ -10,9 +10,7 @@ from vigie_declaration.domain.deadlines import DeadlineState, add_month, deadlin
 DETECTED = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
 
 
-def content(
-    *, essential: bool = True, disclosure: bool = False, cnil: datetime | None = None
-) -> DeclarationContent:
+def content(*, essential: bool = True, disclosure: bool = False, cnil: datetime | None = None) -> DeclarationContent:
     data: dict[str, Any] = {
         "structure": {
             "finess": "750712184",
@@ -78,16 +76,12 @@ def test_no_nis2_deadline_for_a_structure_that_is_not_an_essential_operator() ->
 
 def test_cnil_deadline_applies_when_health_data_was_disclosed() -> None:
     items = deadlines(content(essential=False, disclosure=True), [(RevisionKind.initial, DETECTED)])
-    assert states(items, DETECTED + timedelta(hours=73)) == {
-        "gdpr.cnil_notification": DeadlineState.overdue
-    }
+    assert states(items, DETECTED + timedelta(hours=73)) == {"gdpr.cnil_notification": DeadlineState.overdue}
     told = deadlines(
         content(essential=False, disclosure=True, cnil=DETECTED + timedelta(hours=48)),
         [(RevisionKind.initial, DETECTED)],
     )
-    assert states(told, DETECTED + timedelta(hours=73)) == {
-        "gdpr.cnil_notification": DeadlineState.met
-    }
+    assert states(told, DETECTED + timedelta(hours=73)) == {"gdpr.cnil_notification": DeadlineState.met}
 
 
 def test_a_month_later_stays_within_the_shorter_month() -> None:

@@ -34,9 +34,7 @@ def test_objects_merge_field_by_field_and_lists_are_replaced() -> None:
     assert revised["scope"] == ["servers"]
     assert revised["status"] == "contained"
     assert revised["structure"] == CURRENT["structure"]
-    assert CURRENT["impacts"]["patient_safety"] == "potential", (
-        "the current content is not modified"
-    )
+    assert CURRENT["impacts"]["patient_safety"] == "potential", "the current content is not modified"
 
 
 def test_null_clears_an_optional_field() -> None:
@@ -48,9 +46,7 @@ def test_a_declaration_cannot_move_to_another_structure() -> None:
         apply_changes(CURRENT, {"structure": {"finess": "130783236"}})
     assert refused.value.field == "changes.structure.finess"
     assert (
-        apply_changes(CURRENT, {"structure": {"finess": "750712184", "name": "CHU Nord"}})[
-            "structure"
-        ]["name"]
+        apply_changes(CURRENT, {"structure": {"finess": "750712184", "name": "CHU Nord"}})["structure"]["name"]
         == "CHU Nord"
     )
 
@@ -66,17 +62,13 @@ def caller(kind: CredentialKind, **scope: Any) -> Caller:
 
 
 def test_a_partner_declares_within_its_allow_list_only() -> None:
-    partner = caller(
-        CredentialKind.partner, finess=frozenset({"750712184"}), departements=frozenset({"2A"})
-    )
+    partner = caller(CredentialKind.partner, finess=frozenset({"750712184"}), departements=frozenset({"2A"}))
     partner.check_declare("750712184", "75")
     partner.check_declare("2A0000011", "2A")
     with pytest.raises(Denied) as denied:
         partner.check_declare("750100018", "75")
     assert denied.value.status == 403
-    caller(CredentialKind.partner, departements=frozenset({ANY_DEPARTEMENT})).check_declare(
-        "970100228", "971"
-    )
+    caller(CredentialKind.partner, departements=frozenset({ANY_DEPARTEMENT})).check_declare("970100228", "971")
 
 
 def test_only_partners_declare() -> None:

@@ -44,15 +44,9 @@ def parser() -> argparse.ArgumentParser:
     create = actions.add_parser("create", help="create a credential and print its secret once")
     create.add_argument("--kind", required=True, choices=[kind.value for kind in CredentialKind])
     create.add_argument("--name", required=True, help="who holds it, for people reading the list")
-    create.add_argument(
-        "--principal", help="the organisation it acts for (default: from kind and name)"
-    )
-    create.add_argument(
-        "--finess", action="append", default=[], help="a structure it may declare for"
-    )
-    create.add_argument(
-        "--departement", action="append", default=[], help="a département it may declare for, or *"
-    )
+    create.add_argument("--principal", help="the organisation it acts for (default: from kind and name)")
+    create.add_argument("--finess", action="append", default=[], help="a structure it may declare for")
+    create.add_argument("--departement", action="append", default=[], help="a département it may declare for, or *")
     create.add_argument("--region", help="INSEE code of an ARS credential's region")
     create.add_argument("--rate", type=int, help="requests per minute (default: the service's)")
     create.add_argument("--json", action="store_true", help="print JSON (for scripts)")
@@ -75,11 +69,7 @@ async def _create(session: AsyncSession, args: argparse.Namespace) -> int:
         rate_per_minute=args.rate,
     )
     if args.json:
-        _print(
-            json.dumps(
-                {"id": str(credential.id), "principal": credential.principal, "secret": secret}
-            )
-        )
+        _print(json.dumps({"id": str(credential.id), "principal": credential.principal, "secret": secret}))
     else:
         _print(f"Created {credential.kind} credential {credential.id} for {credential.principal}.")
         _print(f"Secret (shown once, keep it safe): {secret}")

@@ -61,14 +61,8 @@ async def create_credential(
         allowed_finess = sorted({parse_finess(number).number for number in finess})
     except InvalidFiness as error:
         raise InvalidCredential(f"--finess: {error}") from None
-    allowed_departements = sorted(
-        {code.upper() if code != ANY_DEPARTEMENT else code for code in departements}
-    )
-    unknown = [
-        code
-        for code in allowed_departements
-        if code != ANY_DEPARTEMENT and code not in DEPARTEMENTS
-    ]
+    allowed_departements = sorted({code.upper() if code != ANY_DEPARTEMENT else code for code in departements})
+    unknown = [code for code in allowed_departements if code != ANY_DEPARTEMENT and code not in DEPARTEMENTS]
     if unknown:
         raise InvalidCredential(f"--departement: no département {', '.join(unknown)}")
     if rate_per_minute is not None and rate_per_minute < 1:
@@ -76,25 +70,20 @@ async def create_credential(
     if kind is CredentialKind.partner:
         if not allowed_finess and not allowed_departements:
             raise InvalidCredential(
-                "a partner declares for FINESS numbers or départements:"
-                " give --finess or --departement"
+                "a partner declares for FINESS numbers or départements: give --finess or --departement"
             )
         if region_code is not None:
             raise InvalidCredential("--region is for ARS credentials")
         principal = principal or f"partner:{_slug(name)}"
     elif kind is CredentialKind.ars:
         if region_code not in REGIONS:
-            raise InvalidCredential(
-                f"an ARS credential names its region: --region one of {', '.join(REGIONS)}"
-            )
+            raise InvalidCredential(f"an ARS credential names its region: --region one of {', '.join(REGIONS)}")
         if allowed_finess or allowed_departements:
             raise InvalidCredential("--finess and --departement are for partner credentials")
         principal = principal or f"ars:{REGIONS[region_code].ars_code}"
     else:
         if allowed_finess or allowed_departements or region_code is not None:
-            raise InvalidCredential(
-                "a national credential reads everything: no --finess, --departement or --region"
-            )
+            raise InvalidCredential("a national credential reads everything: no --finess, --departement or --region")
         principal = principal or "national:cert-sante"
 
     secret = f"{_PREFIX[kind]}_{secrets.token_urlsafe(32)}"

@@ -91,8 +91,7 @@ class RevisionCreate(BaseModel):
     def _a_revision_kind(cls, kind: RevisionKind) -> RevisionKind:
         if kind is RevisionKind.initial:
             raise ValueError(
-                "'initial' is the first submission; a revision is early_warning, notification,"
-                " final_report or update"
+                "'initial' is the first submission; a revision is early_warning, notification, final_report or update"
             )
         return kind
 
@@ -107,14 +106,10 @@ class Accepted:
 
 
 def _request_hash(payload: dict[str, Any]) -> bytes:
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    ).digest()
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).digest()
 
 
-async def _replay(
-    session: AsyncSession, caller: Caller, key: str | None, request_hash: bytes
-) -> IdempotencyKey | None:
+async def _replay(session: AsyncSession, caller: Caller, key: str | None, request_hash: bytes) -> IdempotencyKey | None:
     if key is None:
         return None
     known = await session.get(IdempotencyKey, (caller.principal, key))
@@ -122,8 +117,7 @@ async def _replay(
         return None
     if known.request_hash != request_hash:
         raise Conflict(
-            f"Idempotency-Key {key!r} was used for a different request;"
-            " use a new key for new content",
+            f"Idempotency-Key {key!r} was used for a different request; use a new key for new content",
             declaration_id=str(known.declaration_id),
         )
     return known
@@ -159,11 +153,7 @@ def _timeline(
     at: datetime,
     **detail: Any,
 ) -> None:
-    session.add(
-        TimelineEntry(
-            declaration_id=declaration_id, at=at, revision=revision, what=what, detail=detail
-        )
-    )
+    session.add(TimelineEntry(declaration_id=declaration_id, at=at, revision=revision, what=what, detail=detail))
 
 
 def _submitted_event(
@@ -202,9 +192,7 @@ async def submit_declaration(
     if known is not None:
         declaration = await session.get(Declaration, known.declaration_id)
         assert declaration is not None
-        return Accepted(
-            declaration, 1, known.response.get("redactions", {}).get("nir", 0), True, known.response
-        )
+        return Accepted(declaration, 1, known.response.get("redactions", {}).get("nir", 0), True, known.response)
 
     redaction = redact(content.model_dump(mode="json"))
     clean = DeclarationContent.model_validate(redaction.content)
@@ -297,12 +285,8 @@ async def revise_declaration(
     declaration = await session.get(Declaration, declaration_id, with_for_update=True)
     if declaration is None:
         raise Denied(404, f"no declaration {declaration_id}")
-    caller.check_revise(
-        declaration.declared_by, declaration.finess, declaration.departement_code, declaration.id
-    )
-    request_hash = _request_hash(
-        {"declaration": str(declaration_id), **request.model_dump(mode="json")}
-    )
+    caller.check_revise(declaration.declared_by, declaration.finess, declaration.departement_code, declaration.id)
+    request_hash = _request_hash({"declaration": str(declaration_id), **request.model_dump(mode="json")})
     known = await _replay(session, caller, idempotency_key, request_hash)
     if known is not None:
         return Accepted(declaration, int(known.response["revision"]), 0, True, known.response)
@@ -417,6 +401,18 @@ async def record_enrichment(session: AsyncSession, event: DeclarationEnriched) -
     declaration.departement = data.departement.model_dump()
     declaration.region = data.region.model_dump()
     declaration.ars = data.ars.model_dump()
+    declaration.severity = data.severity.model_dump(mode="json") if data.severity else None
+    declaration.threat = data.model_dump(
+        mode="json",
+        include={
+            "classification",
+            "indicators",
+            "matches",
+            "campaigns",
+            "parent_incident",
+            "structure_incidents_12_months",
+        },
+    )
     await _refresh_status(session, declaration, event.occurred_at)
 
 
@@ -542,9 +538,7 @@ async def list_declarations(
         where.append(col(Declaration.declared_by) == caller.principal)
     elif caller.kind is CredentialKind.ars:
         if filters.region is not None and filters.region != caller.region_code:
-            raise Denied(
-                403, f"region {filters.region} is outside your region ({caller.region_code})"
-            )
+            raise Denied(403, f"region {filters.region} is outside your region ({caller.region_code})")
         where.append(col(Declaration.region_code) == caller.region_code)
     if filters.region is not None:
         where.append(col(Declaration.region_code) == filters.region)
@@ -561,9 +555,7 @@ async def list_declarations(
         where.append(col(Declaration.finess) == filters.finess)
     if cursor is not None:
         at, last_id = decode_cursor(cursor)
-        where.append(
-            sa.tuple_(col(Declaration.received_at), col(Declaration.id)) < sa.tuple_(at, last_id)
-        )
+        where.append(sa.tuple_(col(Declaration.received_at), col(Declaration.id)) < sa.tuple_(at, last_id))
     rows = list(
         await session.scalars(
             sa.select(Declaration)
@@ -586,9 +578,7 @@ async def list_declarations(
     return page, encode_cursor(page[-1]) if more and page else None
 
 
-async def audit_trail(
-    session: AsyncSession, caller: Caller, declaration_id: UUID
-) -> list[AuditEntry]:
+async def audit_trail(session: AsyncSession, caller: Caller, declaration_id: UUID) -> list[AuditEntry]:
     caller.check_audit()
     if await session.get(Declaration, declaration_id) is None:
         raise Denied(404, f"no declaration {declaration_id}")

@@ -1,4 +1,7 @@
-"""Run the enrichment service: ``vigie-enrichment`` (or ``python -m vigie_enrichment``)."""
+"""Run the enrichment service (``vigie-enrichment``), or load threat intelligence
+(``vigie-enrichment intel …``)."""
+
+import sys
 
 from vigie_kit.service import serve
 
@@ -6,9 +9,15 @@ from .bootstrap import create_app
 from .config import EnrichmentSettings
 
 
-def main() -> None:
+def serve_forever() -> None:
     settings = EnrichmentSettings()
     serve(create_app(settings), settings)
+
+
+def main() -> None:
+    from .cli import main as cli  # noqa: PLC0415
+
+    sys.exit(cli())
 
 
 if __name__ == "__main__":

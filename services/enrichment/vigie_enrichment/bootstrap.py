@@ -1,5 +1,6 @@
 """Composition root of the enrichment service."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,8 +14,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: EnrichmentSettings | None = None) -> FastAPI:
-    service = Service(settings or EnrichmentSettings(), migrations=MIGRATIONS, publishes=True)
-    for subscription in events.SUBSCRIPTIONS:
+    settings = settings or EnrichmentSettings()
+    service = Service(settings, migrations=MIGRATIONS, publishes=True)
+    for subscription in events.subscriptions(timedelta(days=settings.campaign_window_days)):
         service.subscribe(subscription)
     return service.app(
         title="Vigie — enrichissement",

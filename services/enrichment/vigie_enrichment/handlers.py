@@ -1,52 +1,307 @@
-"""Use cases of the enrichment service."""
+"""Use cases of the enrichment service: place a declaration revision in the territory and in its
+threat context (taxonomies, severity and why, intelligence matches, campaigns, recurrence), keep
+what was concluded, and publish it.
 
-from datetime import UTC, datetime
-from uuid import uuid4
+When a declaration joins a campaign, the declarations it joins learn it too: their latest
+enrichment is published again with the campaign (same revision, so nobody is notified twice).
+"""
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vigie_contracts.events import DeclarationEnriched, DeclarationSubmitted, EnrichedData, Place
+from vigie_contracts.declaration import DeclarationContent, Scope
+from vigie_contracts.events import (
+    CampaignLink,
+    DeclarationEnriched,
+    DeclarationSubmitted,
+    EnrichedData,
+    ObservedIndicator,
+    Place,
+    SubmittedData,
+)
 from vigie_kit.outbox import add_events
 
+from .domain.campaigns import WINDOW, LinkKey, LinkKind, link_keys
+from .domain.indicators import Observed, observed_indicators
+from .domain.severity import Context, assess
+from .domain.taxonomy import classify, facts_of
 from .domain.territory import locate
+from .intel.store import find_matches
 from .orm import Enrichment
 
 PRODUCER = "enrichment"
+_CAMPAIGNS = uuid5(NAMESPACE_URL, "https://vigie/campaigns")
+RECURRENCE = timedelta(days=365)
 
 
-def enriched_event(event: DeclarationSubmitted, *, now: datetime) -> DeclarationEnriched:
-    """The enriched twin of a submitted declaration revision (pure: no I/O)."""
-    location = locate(event.data.declaration.structure.finess)
+def grown_enough(size: int) -> bool:
+    """2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, …"""
+    if size in (2, 3):
+        return True
+    while size >= 10 and size % 10 == 0:
+        size //= 10
+    return size in (1, 2, 5)
+
+
+def free_text(content: DeclarationContent) -> list[str]:
+    texts = [content.description, content.structure.name]
+    if content.provider is not None:
+        texts.append(content.provider.name)
+    return texts
+
+
+async def _register(
+    session: AsyncSession,
+    declaration_id: UUID,
+    content: DeclarationContent,
+    keys: list[LinkKey],
+    window: timedelta,
+) -> set[UUID]:
+    """Record what this declaration may share with others, link it into campaigns, and return
+    the other declarations that joined a campaign with it just now."""
+    detected = content.detected_at
+    await session.execute(
+        insert(
+            sa.table(
+                "structure_incidents",
+                sa.column("declaration_id"),
+                sa.column("finess"),
+                sa.column("detected_at"),
+            )
+        )
+        .values(declaration_id=declaration_id, finess=content.structure.finess, detected_at=detected)
+        .on_conflict_do_update(index_elements=["declaration_id"], set_={"detected_at": detected})
+    )
+    # A revision may have dropped an indicator or the provider: its links go with it.
+    await session.execute(
+        sa.text("DELETE FROM declaration_links WHERE declaration_id = :d AND NOT (kind || ':' || key = ANY(:keep))"),
+        {"d": declaration_id, "keep": [f"{k.kind}:{k.key}" for k in keys]},
+    )
+    joined: set[UUID] = set()
+    for link in keys:
+        # Declarations sharing a key are linked one at a time, whichever instance sees them.
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{link.kind}:{link.key}"})
+        await session.execute(
+            sa.text(
+                "INSERT INTO declaration_links (declaration_id, kind, key, label, detected_at)"
+                " VALUES (:d, :kind, :key, :label, :at)"
+                " ON CONFLICT (declaration_id, kind, key) DO UPDATE SET detected_at = excluded.detected_at"
+            ),
+            {
+                "d": declaration_id,
+                "kind": link.kind,
+                "key": link.key,
+                "label": link.label,
+                "at": detected,
+            },
+        )
+        peers = (
+            await session.execute(
+                sa.text(
+                    "SELECT declaration_id, detected_at FROM declaration_links"
+                    " WHERE kind = :kind AND key = :key AND declaration_id <> :d"
+                    " AND detected_at BETWEEN :lower AND :upper ORDER BY detected_at, declaration_id"
+                ),
+                {
+                    "kind": link.kind,
+                    "key": link.key,
+                    "d": declaration_id,
+                    "lower": detected - window,
+                    "upper": detected + window,
+                },
+            )
+        ).all()
+        if not peers:
+            continue
+        members = [
+            (declaration_id, detected),
+            *((row.declaration_id, row.detected_at) for row in peers),
+        ]
+        campaign_id = await session.scalar(
+            sa.text(
+                "SELECT id FROM campaigns WHERE kind = :kind AND key = :key"
+                " AND first_detected_at - CAST(:window AS interval) <= :at"
+                " AND last_detected_at + CAST(:window AS interval) >= :at"
+                " ORDER BY first_detected_at LIMIT 1"
+            ),
+            {"kind": link.kind, "key": link.key, "window": window, "at": detected},
+        )
+        first = min(at for _, at in members)
+        last = max(at for _, at in members)
+        if campaign_id is None:
+            earliest = min(members, key=lambda m: (m[1], str(m[0])))[0]
+            campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
+            await session.execute(
+                sa.text(
+                    "INSERT INTO campaigns (id, kind, key, label, first_detected_at, last_detected_at, created_at)"
+                    " VALUES (:id, :kind, :key, :label, :first, :last, :now) ON CONFLICT (id) DO NOTHING"
+                ),
+                {
+                    "id": campaign_id,
+                    "kind": link.kind,
+                    "key": link.key,
+                    "label": link.label,
+                    "first": first,
+                    "last": last,
+                    "now": datetime.now(UTC),
+                },
+            )
+        await session.execute(
+            sa.text(
+                "UPDATE campaigns SET first_detected_at = LEAST(first_detected_at, :first),"
+                " last_detected_at = GREATEST(last_detected_at, :last) WHERE id = :id"
+            ),
+            {"id": campaign_id, "first": first, "last": last},
+        )
+        added = await session.execute(
+            sa.text(
+                "INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)"
+                " SELECT :c, unnest(CAST(:members AS uuid[])), :now"
+                " ON CONFLICT DO NOTHING RETURNING declaration_id"
+            ),
+            {"c": campaign_id, "members": [m for m, _ in members], "now": datetime.now(UTC)},
+        )
+        newcomers = {row.declaration_id for row in added}
+        joined |= newcomers
+        size = await session.scalar(
+            sa.text("SELECT count(*) FROM campaign_members WHERE campaign_id = :c"), {"c": campaign_id}
+        )
+        if newcomers and grown_enough(int(size or 0)):
+            # Members learn the campaign's size again only as it grows by steps (2, 3, 5, 10, 20,
+            # 50, …): a mass campaign of n declarations republishes O(n log n) events, not O(n²).
+            everyone = await session.execute(
+                sa.text("SELECT declaration_id FROM campaign_members WHERE campaign_id = :c"), {"c": campaign_id}
+            )
+            joined |= {row.declaration_id for row in everyone}
+    joined.discard(declaration_id)
+    return joined
+
+
+async def _campaigns_of(session: AsyncSession, declaration_id: UUID) -> list[CampaignLink]:
+    rows = await session.execute(
+        sa.text(
+            "SELECT c.id, c.kind, c.key, c.label,"
+            " (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id) AS n"
+            " FROM campaigns c JOIN campaign_members me ON me.campaign_id = c.id AND me.declaration_id = :d"
+            " ORDER BY c.kind, c.key, c.first_detected_at"
+        ),
+        {"d": declaration_id},
+    )
+    return [CampaignLink(id=r.id, kind=r.kind, key=r.key, label=r.label, declarations=r.n) for r in rows]
+
+
+async def _structure_incidents(session: AsyncSession, finess: str, detected: datetime) -> int:
+    count = await session.scalar(
+        sa.text("SELECT count(*) FROM structure_incidents WHERE finess = :f AND detected_at BETWEEN :lower AND :at"),
+        {"f": finess, "lower": detected - RECURRENCE, "at": detected},
+    )
+    return max(int(count or 0), 1)
+
+
+async def assemble(
+    session: AsyncSession,
+    declaration_id: UUID,
+    submitted: SubmittedData,
+    observed: list[Observed],
+    now: datetime,
+) -> EnrichedData:
+    """Everything enrichment concludes about one revision, from the store as it is now."""
+    content = submitted.declaration
+    location = locate(content.structure.finess)
     region = location.region
-    return DeclarationEnriched(
-        event_id=uuid4(),
-        occurred_at=now,
-        producer=PRODUCER,
-        declaration_id=event.declaration_id,
-        data=EnrichedData(
-            **event.data.model_dump(exclude={"declaration"}),
-            declaration=event.data.declaration,
-            departement=Place(code=location.departement.code, name=location.departement.name),
-            region=Place(code=region.code, name=region.name),
-            ars=Place(code=region.ars_code, name=region.ars_name),
-            enriched_at=now,
+    matches = await find_matches(session, [o.observable for o in observed])
+    campaigns = await _campaigns_of(session, declaration_id)
+    parent = next((c for c in campaigns if c.kind == LinkKind.provider), None)
+    provider_hit = content.provider is not None and (
+        content.category == "provider_incident" or Scope.provider_hosted in content.scope or parent is not None
+    )
+    severity = assess(
+        content,
+        Context(
+            shared_provider=content.provider.name if provider_hit and content.provider else None,
+            campaign_declarations=max((c.declarations for c in campaigns), default=0),
+            ransomware_cves=tuple(sorted({m.value for m in matches if m.kev and m.kev.known_ransomware_use})),
+        ),
+    )
+    return EnrichedData(
+        **submitted.model_dump(exclude={"declaration"}),
+        declaration=content,
+        departement=Place(code=location.departement.code, name=location.departement.name),
+        region=Place(code=region.code, name=region.name),
+        ars=Place(code=region.ars_code, name=region.ars_name),
+        enriched_at=now,
+        classification=classify(facts_of(content, {o.observable.type for o in observed}), severity),
+        severity=severity,
+        indicators=[
+            ObservedIndicator(type=o.observable.type, value=o.observable.value, origin=o.origin) for o in observed
+        ],
+        matches=matches,
+        campaigns=campaigns,
+        parent_incident=parent,
+        structure_incidents_12_months=await _structure_incidents(
+            session, content.structure.finess, content.detected_at
         ),
     )
 
 
-async def enrich(session: AsyncSession, event: DeclarationSubmitted) -> None:
-    enriched = enriched_event(event, now=datetime.now(UTC))
-    data = enriched.data
-    session.add(
-        Enrichment(
-            declaration_id=event.declaration_id,
-            revision=data.revision,
-            reference=data.reference,
-            finess=data.declaration.structure.finess,
-            departement_code=data.departement.code,
-            region_code=data.region.code,
-            result=data.model_dump(mode="json", include={"departement", "region", "ars"}),
-            enriched_at=data.enriched_at,
+def _event(declaration_id: UUID, data: EnrichedData, now: datetime) -> DeclarationEnriched:
+    return DeclarationEnriched(
+        event_id=uuid4(),
+        occurred_at=now,
+        producer=PRODUCER,
+        declaration_id=declaration_id,
+        data=data,
+    )
+
+
+async def _keep(session: AsyncSession, declaration_id: UUID, data: EnrichedData) -> None:
+    row: dict[str, Any] = {
+        "declaration_id": declaration_id,
+        "revision": data.revision,
+        "reference": data.reference,
+        "finess": data.declaration.structure.finess,
+        "departement_code": data.departement.code,
+        "region_code": data.region.code,
+        "result": data.model_dump(mode="json"),
+        "enriched_at": data.enriched_at,
+    }
+    statement = insert(Enrichment).values(row)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["declaration_id", "revision"],
+            set_={
+                "result": statement.excluded.result,
+                "enriched_at": statement.excluded.enriched_at,
+            },
         )
     )
-    add_events(session, [enriched])
+
+
+async def enrich(session: AsyncSession, event: DeclarationSubmitted, *, window: timedelta = WINDOW) -> None:
+    now = datetime.now(UTC)
+    content = event.data.declaration
+    observed = observed_indicators(content.indicators, free_text(content))
+    keys = link_keys(observed, content.provider.name if content.provider else None)
+    joined = await _register(session, event.declaration_id, content, keys, window)
+    data = await assemble(session, event.declaration_id, event.data, observed, now)
+    await _keep(session, event.declaration_id, data)
+    events = [_event(event.declaration_id, data, now)]
+    for other in sorted(joined):
+        latest = await session.scalar(
+            sa.text("SELECT result FROM enrichments WHERE declaration_id = :d ORDER BY revision DESC LIMIT 1"),
+            {"d": other},
+        )
+        if latest is None:
+            continue  # linked before its own enrichment was kept: it will see the campaign then
+        before = EnrichedData.model_validate(latest)
+        submitted = SubmittedData.model_validate(before.model_dump(include=set(SubmittedData.model_fields)))
+        other_observed = observed_indicators(before.declaration.indicators, free_text(before.declaration))
+        refreshed = await assemble(session, other, submitted, other_observed, now)
+        await _keep(session, other, refreshed)
+        events.append(_event(other, refreshed, now))
+    add_events(session, events)

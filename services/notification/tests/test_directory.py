@@ -64,9 +64,7 @@ def test_duplicates_unknown_codes_and_short_secrets_are_refused(tmp_path: Path) 
         load_directory(write(tmp_path, data))
     weak = directory()
     weak["cert_sante"]["webhook"]["secret"] = "short"
-    with pytest.raises(
-        InvalidDirectory, match="secret: a signing secret has at least 32"
-    ) as refused:
+    with pytest.raises(InvalidDirectory, match="secret: a signing secret has at least 32") as refused:
         load_directory(write(tmp_path, weak))
     assert "short" not in str(refused.value)
 

@@ -29,9 +29,7 @@ from .domain.directory import Directory
 PRODUCER = "notification"
 
 
-async def plan_deliveries(
-    session: AsyncSession, event: DeclarationEnriched, directory: Directory
-) -> None:
+async def plan_deliveries(session: AsyncSession, event: DeclarationEnriched, directory: Directory) -> None:
     """Write one pending ledger row per recipient and channel; a row that exists already (a
     redelivered event) is left as it is, so nobody is told twice."""
     data = event.data
@@ -39,9 +37,7 @@ async def plan_deliveries(
     rows = []
     for recipient, entry in directory.recipients_for(data.ars.code):
         for channel in entry.channels:
-            notification_id = delivery_id(
-                event.declaration_id, data.revision, recipient.code, channel
-            )
+            notification_id = delivery_id(event.declaration_id, data.revision, recipient.code, channel)
             body = WebhookNotification(
                 notification_id=notification_id,
                 declaration_id=event.declaration_id,
@@ -119,9 +115,7 @@ async def next_due_in(session: AsyncSession) -> float | None:
     due_at = sa.func.min(sa.func.coalesce(col(Delivery.lease_until), col(Delivery.next_attempt_at)))
     seconds = await session.scalar(
         sa.select(sa.func.extract("epoch", due_at - sa.func.now())).where(
-            col(Delivery.status).in_(
-                [DeliveryStatus.pending, DeliveryStatus.retrying, DeliveryStatus.sending]
-            )
+            col(Delivery.status).in_([DeliveryStatus.pending, DeliveryStatus.retrying, DeliveryStatus.sending])
         )
     )
     return None if seconds is None else max(float(seconds), 0.0)

@@ -39,9 +39,7 @@ async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None
         "support_requested": content.support_requested,
     }
     statement = insert(_FACTS).values(row)
-    updated = {
-        key: statement.excluded[key] for key in row if key not in ("declaration_id", "declared_at")
-    }
+    updated = {key: statement.excluded[key] for key in row if key not in ("declaration_id", "declared_at")}
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[_FACTS.c.declaration_id],
@@ -77,10 +75,7 @@ async def count_declarations(
         where.append(_FACTS.c.declared_at < upper)
     columns = [_column(d).label(d.value) for d in dimensions]
     rows = await session.execute(
-        sa.select(*columns, sa.func.count().label("count"))
-        .where(*where)
-        .group_by(*columns)
-        .order_by(*columns)
+        sa.select(*columns, sa.func.count().label("count")).where(*where).group_by(*columns).order_by(*columns)
     )
     groups = [(tuple(row[: len(dimensions)]), int(row[-1])) for row in rows]
     return Counts(total=sum(count for _, count in groups), groups=groups)

@@ -18,9 +18,7 @@ def _timestamp(*, nullable: bool = False) -> Any:
 
 
 def _texts() -> Any:
-    return Field(
-        default_factory=list, sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False)
-    )
+    return Field(default_factory=list, sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False))
 
 
 class Credential(SQLModel, table=True):
@@ -64,6 +62,9 @@ class Declaration(SQLModel, table=True):
     departement: dict[str, Any] | None = _jsonb(nullable=True)
     region: dict[str, Any] | None = _jsonb(nullable=True)
     ars: dict[str, Any] | None = _jsonb(nullable=True)
+    severity: dict[str, Any] | None = _jsonb(nullable=True)
+    # Classification, indicators, intelligence matches, campaigns: what enrichment concluded.
+    threat: dict[str, Any] | None = _jsonb(nullable=True)
 
 
 class DeclarationRevision(SQLModel, table=True):
@@ -114,9 +115,7 @@ class IdempotencyKey(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
 
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
     at: datetime = _timestamp()
     principal: str
     credential_id: UUID | None = None
@@ -129,9 +128,7 @@ class AuditEntry(SQLModel, table=True):
 class TimelineEntry(SQLModel, table=True):
     __tablename__ = "declaration_timeline"
 
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
     declaration_id: UUID = Field(foreign_key="declarations.id")
     at: datetime = _timestamp()
     revision: int

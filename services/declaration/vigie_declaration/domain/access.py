@@ -42,15 +42,9 @@ class Caller:
     def check_declare(self, finess: str, departement: str) -> None:
         if self.kind is not CredentialKind.partner:
             raise Denied(403, f"a {self.kind} credential reads declarations; partners declare them")
-        if (
-            finess in self.finess
-            or departement in self.departements
-            or ANY_DEPARTEMENT in self.departements
-        ):
+        if finess in self.finess or departement in self.departements or ANY_DEPARTEMENT in self.departements:
             return
-        raise Denied(
-            403, f"this credential may not declare for FINESS {finess} (département {departement})"
-        )
+        raise Denied(403, f"this credential may not declare for FINESS {finess} (département {departement})")
 
     def check_read(self, declared_by: str, region_code: str, declaration_id: UUID) -> None:
         if self.kind is CredentialKind.national:
@@ -62,9 +56,7 @@ class Caller:
         if declared_by != self.principal:
             raise Denied(404, f"no declaration {declaration_id}")
 
-    def check_revise(
-        self, declared_by: str, finess: str, departement: str, declaration_id: UUID
-    ) -> None:
+    def check_revise(self, declared_by: str, finess: str, departement: str, declaration_id: UUID) -> None:
         if self.kind is not CredentialKind.partner:
             raise Denied(403, f"a {self.kind} credential reads declarations; partners revise them")
         self.check_read(declared_by, "", declaration_id)

@@ -45,16 +45,12 @@ def add_month(moment: datetime) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def _first(
-    submissions: Iterable[tuple[RevisionKind, datetime]], kinds: set[RevisionKind]
-) -> datetime | None:
+def _first(submissions: Iterable[tuple[RevisionKind, datetime]], kinds: set[RevisionKind]) -> datetime | None:
     times = [at for kind, at in submissions if kind in kinds]
     return min(times) if times else None
 
 
-def deadlines(
-    content: DeclarationContent, submissions: list[tuple[RevisionKind, datetime]]
-) -> list[Deadline]:
+def deadlines(content: DeclarationContent, submissions: list[tuple[RevisionKind, datetime]]) -> list[Deadline]:
     """The deadlines that apply to a declaration, given its current content and the time and
     kind of each of its submissions (the first one included)."""
     detected = content.detected_at

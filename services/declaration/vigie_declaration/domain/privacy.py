@@ -68,9 +68,7 @@ class Redaction:
 
 def redact(content: Mapping[str, Any]) -> Redaction:
     """A copy of a declaration's content (as JSON data) with its free text cleared of NIRs."""
-    cleaned: dict[str, Any] = {
-        key: dict(value) if isinstance(value, dict) else value for key, value in content.items()
-    }
+    cleaned: dict[str, Any] = {key: dict(value) if isinstance(value, dict) else value for key, value in content.items()}
     total = 0
     for path in FREE_TEXT:
         parent: object = cleaned

@@ -18,11 +18,7 @@ def apply_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
     """The declaration's content after ``changes`` (JSON data in, JSON data out; the result is
     validated as a whole by the caller)."""
     structure = changes.get("structure")
-    if (
-        isinstance(structure, dict)
-        and "finess" in structure
-        and structure["finess"] != current["structure"]["finess"]
-    ):
+    if isinstance(structure, dict) and "finess" in structure and structure["finess"] != current["structure"]["finess"]:
         raise RevisionRefused(
             "changes.structure.finess",
             "a declaration stays with its structure; declare anew for another",

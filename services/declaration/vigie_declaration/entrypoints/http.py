@@ -16,7 +16,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
 from vigie_contracts.declaration import Category, DeclarationContent
-from vigie_contracts.events import Channel, Outcome, Place, Recipient, RecipientKind, RevisionKind
+from vigie_contracts.events import (
+    CampaignLink,
+    Channel,
+    Classification,
+    ObservedIndicator,
+    Outcome,
+    Place,
+    Recipient,
+    RecipientKind,
+    RevisionKind,
+    Severity,
+    ThreatMatch,
+)
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.db import Sessions, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, field_errors, validation_problem
@@ -168,6 +180,17 @@ class TimelineEventPublic(BaseModel):
     detail: dict[str, Any]
 
 
+class ThreatContext(BaseModel):
+    """What enrichment attached: taxonomies, indicators, intelligence matches, campaigns."""
+
+    classification: Classification
+    indicators: list[ObservedIndicator]
+    matches: list[ThreatMatch]
+    campaigns: list[CampaignLink]
+    parent_incident: CampaignLink | None
+    structure_incidents_12_months: int
+
+
 class DeclarationPublic(BaseModel):
     id: UUID
     reference: str
@@ -179,7 +202,8 @@ class DeclarationPublic(BaseModel):
     departement: Place
     region: Place
     ars: Place
-    severity: dict[str, Any] | None
+    severity: Severity | None
+    threat_context: ThreatContext | None
     declaration: DeclarationContent
     revisions: list[RevisionPublic]
     deadlines: list[DeadlinePublic]
@@ -243,7 +267,8 @@ def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPub
         departement=departement,
         region=region,
         ars=ars,
-        severity=None,
+        severity=Severity.model_validate(declaration.severity) if declaration.severity else None,
+        threat_context=ThreatContext.model_validate(declaration.threat) if declaration.threat else None,
         declaration=content,
         revisions=[
             RevisionPublic(
@@ -283,16 +308,13 @@ def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPub
             for n in record.notifications
         ],
         timeline=[
-            TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail)
-            for t in record.timeline
+            TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail) for t in record.timeline
         ],
         redactions=Redactions(nir=declaration.redacted),
     )
 
 
-_PROBLEM: dict[str, Any] = {
-    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-}
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 _EXAMPLE: dict[str, Any] = {
     "structure": {
         "finess": "750712184",
@@ -367,9 +389,7 @@ def _problem(error: Exception) -> Problem:
             errors=[{"field": error.field, "message": error.reason, "type": "immutable"}],
         )
     if isinstance(error, InvalidRevision):
-        errors = [
-            {**e, "field": f"changes.{e['field']}"} for e in field_errors(error.error.errors())
-        ]
+        errors = [{**e, "field": f"changes.{e['field']}"} for e in field_errors(error.error.errors())]
         names = ", ".join(dict.fromkeys(e["field"] for e in errors))
         return Problem(422, f"the revised declaration is invalid ({names})", errors=errors)
     if isinstance(error, InvalidPeriod):
@@ -379,15 +399,11 @@ def _problem(error: Exception) -> Problem:
             errors=[{"field": error.field, "message": error.reason, "type": "period"}],
         )
     if isinstance(error, InvalidCursor):
-        return Problem(
-            422, str(error), errors=[{"field": "cursor", "message": str(error), "type": "cursor"}]
-        )
+        return Problem(422, str(error), errors=[{"field": "cursor", "message": str(error), "type": "cursor"}])
     raise error
 
 
-async def _accept(
-    sessions: Sessions, response: Response, work: Any, *args: Any, **kwargs: Any
-) -> DeclarationAccepted:
+async def _accept(sessions: Sessions, response: Response, work: Any, *args: Any, **kwargs: Any) -> DeclarationAccepted:
     """Run a creating use case; a concurrent request with the same Idempotency-Key that got
     there first makes ours a replay of it."""
     for attempt in (1, 2):
@@ -456,12 +472,8 @@ async def declare(
     idempotency_key: IdempotencyKeyDep,
 ) -> DeclarationAccepted:
     body = await _read_body(request, settings.max_body_bytes)
-    content = parse_body(
-        body, request.headers.get("content-type"), DeclarationContent, "declaration"
-    )
-    return await _accept(
-        sessions, response, submit_declaration, caller, content, idempotency_key=idempotency_key
-    )
+    content = parse_body(body, request.headers.get("content-type"), DeclarationContent, "declaration")
+    return await _accept(sessions, response, submit_declaration, caller, content, idempotency_key=idempotency_key)
 
 
 @router.post(
@@ -477,9 +489,7 @@ async def declare(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/RevisionCreate"}}
-            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RevisionCreate"}}},
         }
     },
     responses={
@@ -560,12 +570,8 @@ async def list_(
     caller: CallerDep,
     sessions: SessionsDep,
     region: Annotated[str | None, Query(description="INSEE region code", examples=["11"])] = None,
-    start: Annotated[
-        date | None, Query(alias="from", description="received on or after this day")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="received on or before this day")
-    ] = None,
+    start: Annotated[date | None, Query(alias="from", description="received on or after this day")] = None,
+    end: Annotated[date | None, Query(alias="to", description="received on or before this day")] = None,
     category: Category | None = None,
     status: DeclarationStatus | None = None,
     finess: Annotated[str | None, Query(description="the structure's FINESS number")] = None,
@@ -574,14 +580,10 @@ async def list_(
 ) -> DeclarationPage:
     if region is not None and region not in REGIONS:
         raise Problem(422, f"region: no region {region}; INSEE codes are {', '.join(REGIONS)}")
-    filters = ListFilters(
-        region=region, start=start, end=end, category=category, status=status, finess=finess
-    )
+    filters = ListFilters(region=region, start=start, end=end, category=category, status=status, finess=finess)
     try:
         async with unit_of_work(sessions) as session:
-            page, next_cursor = await list_declarations(
-                session, caller, filters, cursor=cursor, limit=limit
-            )
+            page, next_cursor = await list_declarations(session, caller, filters, cursor=cursor, limit=limit)
     except (Denied, InvalidCursor, InvalidPeriod) as error:
         raise _problem(error) from None
     return DeclarationPage(
@@ -613,17 +615,13 @@ async def list_(
         **_AUTH_ERRORS,
     },
 )
-async def audit(
-    declaration_id: UUID, caller: CallerDep, sessions: SessionsDep
-) -> list[AuditEntryPublic]:
+async def audit(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) -> list[AuditEntryPublic]:
     try:
         async with unit_of_work(sessions) as session:
             entries: list[AuditEntry] = await audit_trail(session, caller, declaration_id)
     except Denied as error:
         raise _problem(error) from None
     return [
-        AuditEntryPublic(
-            at=e.at, principal=e.principal, action=e.action, revision=e.revision, detail=e.detail
-        )
+        AuditEntryPublic(at=e.at, principal=e.principal, action=e.action, revision=e.revision, detail=e.detail)
         for e in entries
     ]

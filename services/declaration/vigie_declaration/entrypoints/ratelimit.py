@@ -21,9 +21,7 @@ class RateLimiter:
         self.default_per_minute = default_per_minute
         self._buckets: dict[UUID, _Bucket] = {}
 
-    def wait_seconds(
-        self, credential: UUID, per_minute: int | None, now: float | None = None
-    ) -> int:
+    def wait_seconds(self, credential: UUID, per_minute: int | None, now: float | None = None) -> int:
         """0 if the request may proceed (and it is counted), else how long to wait."""
         rate = per_minute or self.default_per_minute
         now = time.monotonic() if now is None else now

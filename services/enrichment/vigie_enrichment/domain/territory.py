@@ -25,6 +25,4 @@ def locate(finess: str) -> Location:
     try:
         return Location(DEPARTEMENTS[code])
     except KeyError:
-        raise UnknownTerritory(
-            f"FINESS {finess}: département {code} is not in the register"
-        ) from None
+        raise UnknownTerritory(f"FINESS {finess}: département {code} is not in the register") from None

@@ -1,5 +1,7 @@
 """Event subscriptions of the enrichment service."""
 
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from vigie_contracts.events import DeclarationSubmitted
@@ -7,10 +9,13 @@ from vigie_kit.consumer import Subscription
 
 from ..handlers import enrich
 
-ENRICH = Subscription(
-    group="enrichment.enrich",
-    topic=DeclarationSubmitted.topic,
-    event_type=DeclarationSubmitted,
-    handler=enrich,
-)
-SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (ENRICH,)
+
+def subscriptions(window: timedelta) -> tuple[Subscription[Any], ...]:
+    return (
+        Subscription(
+            group="enrichment.enrich",
+            topic=DeclarationSubmitted.topic,
+            event_type=DeclarationSubmitted,
+            handler=partial(enrich, window=window),
+        ),
+    )

@@ -48,9 +48,7 @@ class WebhookSender:
             "Content-Type": "application/json",
             EVENT_ID_HEADER: str(notification_id),
             TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(
-                webhook.secret.get_secret_value().encode(), timestamp, body
-            ),
+            SIGNATURE_HEADER: signature(webhook.secret.get_secret_value().encode(), timestamp, body),
         }
         try:
             response = await self.client.post(str(webhook.url), content=body, headers=headers)

@@ -21,9 +21,7 @@ def delivery_id(declaration_id: UUID, revision: int, recipient_code: str, channe
     return uuid5(_DELIVERY_NAMESPACE, f"{declaration_id}/{revision}/{recipient_code}/{channel}")
 
 
-def retry_delay(
-    attempt: int, *, base: float, cap: float, rng: random.Random | None = None
-) -> float:
+def retry_delay(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential backoff, jittered between half and
     all of it, so that deliveries failing together do not all come back together."""
     ceiling = min(cap, base * 2 ** (attempt - 1))

@@ -121,8 +121,7 @@ def load_directory(path: Path) -> Directory:
     except ValidationError as error:
         # Never the input values in this message: they include the signing secrets.
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: "
-            + e["msg"].removeprefix("Value error, ")
+            f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: " + e["msg"].removeprefix("Value error, ")
             for e in error.errors(include_input=False, include_url=False)
         )
         raise InvalidDirectory(f"recipients directory {path} is invalid: {problems}") from None

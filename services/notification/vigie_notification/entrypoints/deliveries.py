@@ -158,6 +158,4 @@ class DeliveryWorker:
         body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
         if delivery.channel == Channel.webhook and entry.webhook is not None:
             return await self.webhooks.send(delivery.id, body, entry.webhook)
-        return SendResult(
-            delivered=False, error=f"{delivery.recipient_code} has no {delivery.channel} channel"
-        )
+        return SendResult(delivered=False, error=f"{delivery.recipient_code} has no {delivery.channel} channel")

@@ -38,9 +38,7 @@ class Stats(BaseModel):
     "",
     response_model=Stats,
     summary="Count declarations along one or two dimensions",
-    responses={
-        422: {"description": "Unknown dimension or bad period", "content": {PROBLEM_JSON: {}}}
-    },
+    responses={422: {"description": "Unknown dimension or bad period", "content": {PROBLEM_JSON: {}}}},
 )
 async def stats(
     sessions: SessionsDep,
@@ -68,8 +66,5 @@ async def stats(
         ) from None
     return Stats(
         total=counts.total,
-        groups=[
-            Group(key=key[0] if len(dimensions) == 1 else list(key), count=count)
-            for key, count in counts.groups
-        ],
+        groups=[Group(key=key[0] if len(dimensions) == 1 else list(key), count=count) for key, count in counts.groups],
     )

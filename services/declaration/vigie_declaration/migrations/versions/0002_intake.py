@@ -36,31 +36,22 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("revoked_at", TIMESTAMP),
         sa.CheckConstraint("kind IN ('partner', 'ars', 'national')", name="credentials_kind"),
-        sa.CheckConstraint(
-            "kind <> 'ars' OR region_code IS NOT NULL", name="credentials_ars_region"
-        ),
+        sa.CheckConstraint("kind <> 'ars' OR region_code IS NOT NULL", name="credentials_ars_region"),
     )
 
-    op.add_column(
-        "declarations", sa.Column("declared_by", sa.Text, nullable=False, server_default="")
-    )
+    op.add_column("declarations", sa.Column("declared_by", sa.Text, nullable=False, server_default=""))
     op.add_column("declarations", sa.Column("credential_id", UUID))
     op.add_column("declarations", sa.Column("departement_code", sa.Text))
     op.add_column("declarations", sa.Column("region_code", sa.Text))
     op.add_column("declarations", sa.Column("category", sa.Text))
-    op.add_column(
-        "declarations", sa.Column("redacted", sa.Integer, nullable=False, server_default="0")
-    )
+    op.add_column("declarations", sa.Column("redacted", sa.Integer, nullable=False, server_default="0"))
     connection = op.get_bind()
     for declaration_id, finess, content in connection.execute(
         sa.text("SELECT id, finess, content FROM declarations")
     ).all():
         departement = DEPARTEMENTS[parse_finess(finess).departement]
         connection.execute(
-            sa.text(
-                "UPDATE declarations SET departement_code = :d, region_code = :r, category = :c"
-                " WHERE id = :id"
-            ),
+            sa.text("UPDATE declarations SET departement_code = :d, region_code = :r, category = :c WHERE id = :id"),
             {
                 "d": departement.code,
                 "r": departement.region.code,
@@ -71,9 +62,7 @@ def upgrade() -> None:
     op.alter_column("declarations", "departement_code", nullable=False)
     op.alter_column("declarations", "region_code", nullable=False)
     op.alter_column("declarations", "category", nullable=False)
-    op.create_index(
-        "declarations_by_time", "declarations", [sa.text("received_at DESC"), sa.text("id DESC")]
-    )
+    op.create_index("declarations_by_time", "declarations", [sa.text("received_at DESC"), sa.text("id DESC")])
     op.create_index(
         "declarations_by_region",
         "declarations",
@@ -137,9 +126,7 @@ def upgrade() -> None:
         sa.Column("what", sa.Text, nullable=False),
         sa.Column("detail", postgresql.JSONB, nullable=False, server_default="{}"),
     )
-    op.create_index(
-        "timeline_by_declaration", "declaration_timeline", ["declaration_id", "at", "id"]
-    )
+    op.create_index("timeline_by_declaration", "declaration_timeline", ["declaration_id", "at", "id"])
     op.execute(
         "INSERT INTO declaration_timeline (declaration_id, at, revision, what)"
         " SELECT id, received_at, 1, 'submitted' FROM declarations"

@@ -42,8 +42,7 @@ def upgrade() -> None:
     )
     # The worker's question, "what is due?", answered from an index of the unfinished rows only.
     op.execute(
-        "CREATE INDEX deliveries_due ON deliveries (next_attempt_at)"
-        " WHERE status IN ('pending', 'retrying', 'sending')"
+        "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'retrying', 'sending')"
     )
     op.execute(
         """

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures, on the real stack, never timed tests."""

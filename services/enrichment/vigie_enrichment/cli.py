@@ -1,0 +1,111 @@
+"""``vigie-enrichment intel``: load threat intelligence into the enrichment database.
+
+    vigie-enrichment intel load --misp path/to/feed          # a MISP feed folder (manifest.json)
+    vigie-enrichment intel load --stix path/to/bundle.json   # a STIX 2.1 bundle
+    vigie-enrichment intel load --kev known_exploited_vulnerabilities.json
+    vigie-enrichment intel sources                           # what is loaded
+
+Loading a source replaces what it said before, in one transaction: a reload of the same file
+changes nothing, and a malformed file is refused with the reason and changes nothing either.
+"""
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+
+from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+
+from .config import EnrichmentSettings
+from .intel.parsers import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
+from .intel.store import load, sources
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SAMPLES = Path(__file__).parent / "intel" / "samples"
+
+
+def _print(*parts: object) -> None:
+    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="vigie-enrichment",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = root.add_subparsers(dest="command")
+    intel = commands.add_parser("intel", help="threat intelligence")
+    actions = intel.add_subparsers(dest="action", required=True)
+    loading = actions.add_parser("load", help="load (or reload) one source")
+    what = loading.add_mutually_exclusive_group(required=True)
+    what.add_argument("--misp", type=Path, help="a MISP feed folder")
+    what.add_argument("--stix", type=Path, help="a STIX 2.1 bundle")
+    what.add_argument("--kev", type=Path, help="the CISA KEV catalog (JSON)")
+    what.add_argument("--samples", action="store_true", help="the sample files shipped with Vigie")
+    loading.add_argument("--source", help="the source's name (default: from the kind and the file name)")
+    loading.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    actions.add_parser("sources", help="list what is loaded")
+    return root
+
+
+def _batches(args: argparse.Namespace) -> list[tuple[str, object]]:
+    if args.samples:
+        return [
+            ("misp:sample-feed", parse_misp_feed(SAMPLES / "misp-feed")),
+            ("stix:sample-bundle", parse_stix_bundle(SAMPLES / "stix-bundle.json")),
+            ("kev:cisa-sample", parse_kev(SAMPLES / "kev.json")),
+        ]
+    if args.misp is not None:
+        return [(args.source or f"misp:{args.misp.resolve().name}", parse_misp_feed(args.misp))]
+    if args.stix is not None:
+        return [(args.source or f"stix:{args.stix.stem}", parse_stix_bundle(args.stix))]
+    return [(args.source or "kev:cisa", parse_kev(args.kev))]
+
+
+async def run(args: argparse.Namespace) -> int:
+    if args.action == "load":
+        try:
+            batches = _batches(args)  # everything is read and checked before the database is touched
+        except InvalidIntel as error:
+            _print(f"refused, nothing loaded: {error}")
+            return 2
+    engine = create_engine(EnrichmentSettings().database_url, pool_size=1)
+    try:
+        await migrate(engine, MIGRATIONS)
+        async with unit_of_work(sessions(engine)) as session:
+            if args.action == "sources":
+                for row in await sources(session):
+                    _print(
+                        f"{row['source']:<28} {row['kind']:<5} {row['indicators']:>8} indicators"
+                        f" {row['vulnerabilities']:>6} CVEs  loaded {row['loaded_at']:%Y-%m-%d %H:%M}"
+                    )
+                return 0
+            reports = [await load(session, source, batch) for source, batch in batches]  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+    for report in reports:
+        if args.json:
+            _print(json.dumps(report.__dict__))
+        else:
+            state = "unchanged" if report.unchanged else "loaded"
+            skipped = sum(report.skipped.values())
+            _print(
+                f"{report.source}: {state}, {report.indicators} indicators, {report.vulnerabilities} CVEs"
+                + (
+                    f", {skipped} entries skipped ({', '.join(f'{k}: {v}' for k, v in report.skipped.items())})"
+                    if skipped
+                    else ""
+                )
+            )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        from .__main__ import serve_forever  # noqa: PLC0415
+
+        serve_forever()
+        return 0
+    return asyncio.run(run(args))
