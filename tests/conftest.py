@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from tests.support.otlp import OtlpCollector
 from vigie_stack.config import StackConfig, profile
+from vigie_stack.mailbox import Mailbox, local_tls, smtp_password
 from vigie_stack.receiver import WebhookReceiver, directory_secrets, write_directory
 from vigie_stack.stack import Stack
 
@@ -46,8 +47,19 @@ def receiver(stack_config: StackConfig) -> Iterator[WebhookReceiver]:
     receiver.stop()
 
 
+@pytest.fixture(scope="session")
+def mailbox(stack_config: StackConfig) -> Iterator[Mailbox]:
+    """The agencies' mail server stand-in: STARTTLS and authentication required."""
+    box = Mailbox(stack_config.smtp_port, local_tls(stack_config), smtp_password(stack_config))
+    box.start()
+    yield box
+    box.stop()
+
+
 @pytest_asyncio.fixture(scope="session")
-async def stack(stack_config: StackConfig, receiver: WebhookReceiver, otlp: OtlpCollector) -> AsyncIterator[Stack]:
+async def stack(
+    stack_config: StackConfig, receiver: WebhookReceiver, mailbox: Mailbox, otlp: OtlpCollector
+) -> AsyncIterator[Stack]:
     stack = Stack(
         stack_config,
         service_env={
@@ -64,6 +76,8 @@ async def stack(stack_config: StackConfig, receiver: WebhookReceiver, otlp: Otlp
                 "VIGIE_MAX_ATTEMPTS": "4",
                 "VIGIE_DELIVERY_LEASE_SECONDS": "5",
                 "VIGIE_WEBHOOK_TIMEOUT_SECONDS": "1",
+                "VIGIE_BREAKER_FAILURES": "3",
+                "VIGIE_BREAKER_COOLDOWN_SECONDS": "1",
             },
         },
     )

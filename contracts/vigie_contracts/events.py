@@ -179,6 +179,8 @@ class DeclarationEnriched(Envelope):
 class RecipientKind(StrEnum):
     ars = "ars"
     cert_sante = "cert_sante"
+    ministry = "ministry"  # the ministry's security officer (HFDS), for grave or significant incidents
+    declarant = "declarant"  # who declared: an acknowledgement with the reference
 
 
 class Channel(StrEnum):

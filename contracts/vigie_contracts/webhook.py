@@ -20,7 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .declaration import DeclarationContent
-from .events import Place, Recipient, Reference, RevisionKind
+from .events import Place, Recipient, Reference, RevisionKind, Severity
 
 EVENT_ID_HEADER = "Vigie-Event-Id"
 TIMESTAMP_HEADER = "Vigie-Timestamp"
@@ -39,4 +39,7 @@ class WebhookNotification(BaseModel):
     departement: Place
     region: Place
     submitted_at: AwareDatetime
+    # Grave incidents are marked urgent; the decision and its reasons come with them.
+    urgent: bool = False
+    severity: Severity | None = None
     declaration: DeclarationContent

@@ -54,14 +54,22 @@ async def test_each_ars_receives_exactly_its_regions_declarations_and_cert_sante
         accepted[body["id"]] = (body["reference"], region)
         expected_by_ars[REGIONS[region].ars_code].add(body["reference"])
 
-    states = await wait_for_status(api, list(accepted))
+    await wait_for_status(api, list(accepted))
+    await settle(stack)  # the e-mails too
     for declaration_id, (reference, region) in accepted.items():
-        state = states[declaration_id]
+        state = (await api.get(f"/v1/declarations/{declaration_id}")).json()
         assert state["reference"] == reference
         assert state["region"] == {"code": region, "name": REGIONS[region].name}
         assert state["ars"]["code"] == REGIONS[region].ars_code
-        told = {(n["recipient"]["code"], n["outcome"]) for n in state["notifications"]}
-        assert told == {(REGIONS[region].ars_code, "sent"), (CERT_SANTE, "sent")}
+        told = {(n["recipient"]["code"], n["channel"], n["outcome"]) for n in state["notifications"]}
+        ars = REGIONS[region].ars_code
+        assert told == {
+            (ars, "webhook", "sent"),
+            (ars, "email", "sent"),
+            (CERT_SANTE, "webhook", "sent"),
+            (CERT_SANTE, "email", "sent"),
+            ("declarant", "email", "sent"),
+        }
 
     await settle(stack)
     all_references = {reference for reference, _ in accepted.values()}

@@ -38,7 +38,7 @@ async def test_redelivered_events_produce_no_second_enrichment_notification_or_c
     enriched = Counter(r.key for r in await read_topic(stack, "declaration.enriched.v1"))
     assert enriched[key] == 3  # the original and the two redeliveries we produced, no new one
     dispatched = [r for r in await read_topic(stack, "notification.dispatched.v1") if r.key == key]
-    assert len(dispatched) == 2  # one "sent" per recipient, as before
+    assert len(dispatched) == 5  # one "sent" per recipient and channel, as before
     assert receiver.references("ars-idf").count(reference) == 1
     assert receiver.references("cert-sante").count(reference) == 1
     stats_after = (await stats_api.get("/v1/stats", params={"group_by": "region"})).json()

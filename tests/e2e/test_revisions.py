@@ -83,15 +83,21 @@ async def test_a_revision_is_published_notified_counted_once_and_meets_its_deadl
     deadlines = {d["obligation"]: d["state"] for d in state["deadlines"]}
     assert deadlines["notification"] == "met"
     assert deadlines["cnil_notification"] == "met"
-    assert {(n["revision"], n["recipient"]["code"]) for n in state["notifications"]} == {
-        (1, "ars-hdf"),
-        (1, "cert-sante"),
-        (2, "ars-hdf"),
-        (2, "cert-sante"),
+    await settle(stack)
+    state = (await api.get(f"/v1/declarations/{declaration_id}")).json()
+    assert {(n["revision"], n["recipient"]["code"], n["channel"]) for n in state["notifications"]} == {
+        (revision, code, channel)
+        for revision in (1, 2)
+        for code, channel in [
+            ("ars-hdf", "webhook"),
+            ("ars-hdf", "email"),
+            ("cert-sante", "webhook"),
+            ("cert-sante", "email"),
+            ("declarant", "email"),
+        ]
     }
 
     # the ARS was told of each revision, once each
-    await settle(stack)
     told = [r.body for r in receiver.received["ars-hdf"] if r.body["reference"] == reference]
     assert sorted((body["revision"], body["kind"]) for body in told) == [
         (1, "initial"),

@@ -28,7 +28,7 @@ async def test_one_declaration_is_one_trace_across_the_four_services(
         spans = otlp.trace(next(iter(traces)))
         return {span.service for span in spans} == SERVICES and sum(
             1 for span in spans if span.name.startswith("notify ")
-        ) == 2
+        ) == 5  # ARS and CERT Santé by webhook and e-mail, the declarant by e-mail
 
     await wait_until(whole_trace_exported, timeout=30, what="the declaration's whole trace")
     (trace_id,) = otlp.traces_with("vigie.declaration.id", declaration_id)

@@ -9,6 +9,8 @@ vigie-stack credentials create|list|revoke …
                       manage the credentials of the declaration API (see its --help)
 vigie-stack intel load|sources …
                       load threat intelligence into enrichment (see its --help)
+vigie-stack directory show|validate|set|ministry …, vigie-stack deliveries failed|replay …
+                      the notification service's recipients and dead-lettered deliveries
 vigie-stack bench enrichment [--indicators N] [--declarations N]
                       measure on a stack of its own (profile bench), print and keep the figures
 """
@@ -19,6 +21,7 @@ import sys
 import uvicorn
 
 from .config import profile
+from .mailbox import Mailbox, local_tls, smtp_password
 from .receiver import WebhookReceiver, directory_secrets
 from .stack import Stack
 
@@ -28,17 +31,28 @@ def _print(*parts: object) -> None:
 
 
 def _serve_receiver(stack: Stack) -> None:
+    """The stand-ins of the agencies: their webhook endpoints and their mail server."""
     config = stack.config
     receiver = WebhookReceiver(
         directory_secrets(config.recipients_file),
         port=config.receiver_port,
         record_file=config.state / "received.jsonl",
     )
-    uvicorn.run(receiver.app(), host="127.0.0.1", port=config.receiver_port, log_level="warning")
+    mailbox = Mailbox(config.smtp_port, local_tls(config), smtp_password(config), folder=config.state / "mail")
+    mailbox.start()
+    try:
+        uvicorn.run(receiver.app(), host="127.0.0.1", port=config.receiver_port, log_level="warning")
+    finally:
+        mailbox.stop()
 
 
 # Commands of a service, run against this stack's database: command → service.
-_PASSED_ON = {"credentials": "declaration", "intel": "enrichment"}
+_PASSED_ON = {
+    "credentials": "declaration",
+    "intel": "enrichment",
+    "directory": "notification",
+    "deliveries": "notification",
+}
 
 
 def _bench(argv: list[str]) -> int:
@@ -68,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="dev", choices=["dev", "test", "bench"])
     parser.add_argument(
         "command",
-        choices=["up", "down", "status", "demo", "reset", "receiver", "credentials", "intel", "bench"],
+        choices=["up", "down", "status", "demo", "reset", "receiver", "bench", *_PASSED_ON],
     )
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":

@@ -30,6 +30,7 @@ class StackConfig:
     controller_port: int
     postgres_port: int
     receiver_port: int
+    smtp_port: int = 0
     service_ports: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -71,6 +72,7 @@ def profile(name: str) -> StackConfig:
             controller_port=19093,
             postgres_port=15432,
             receiver_port=8190,
+            smtp_port=8125,
             service_ports={
                 "declaration": 8100,
                 "enrichment": 8101,
@@ -86,6 +88,7 @@ def profile(name: str) -> StackConfig:
             controller_port=29093,
             postgres_port=25432,
             receiver_port=8290,
+            smtp_port=8225,
             service_ports={
                 "declaration": 8200,
                 "enrichment": 8201,
@@ -101,6 +104,7 @@ def profile(name: str) -> StackConfig:
             controller_port=39093,
             postgres_port=35432,
             receiver_port=8390,
+            smtp_port=8325,
             service_ports={"declaration": 8300, "enrichment": 8301, "notification": 8302, "stats": 8303},
         )
     raise ValueError(f"unknown stack profile {name!r}")

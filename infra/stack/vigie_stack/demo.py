@@ -85,6 +85,10 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
             latest = ", ".join(received[code][-5:])
             _print(f"  {code:<10} {len(received[code]):>3} notification(s): {latest}")
 
+        mail = sorted((config.state / "mail").glob("*.eml"))
+        _print(f"\nE-mails received by the stand-in mail server (STARTTLS, authenticated): {len(mail)}")
+        _print(f"  alert desks, CERT Santé and acknowledgements to declarants, in {config.state / 'mail'}/")
+
         stats = client.get(f"{config.service_url('stats')}/v1/stats", params={"group_by": "region"}).json()
         _print(f"\nNational statistics, by region ({stats['total']} declarations in all):")
         for group in stats["groups"]:

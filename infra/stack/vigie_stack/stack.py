@@ -18,6 +18,7 @@ import httpx
 
 from .config import SERVICES, StackConfig
 from .kafka import KafkaBroker
+from .mailbox import SMTP_USER, local_tls, smtp_password
 from .postgres import PostgresServer
 from .process import is_running, spawn, stop, wait_for
 from .receiver import write_directory
@@ -52,6 +53,13 @@ class ServiceProcess:
             "VIGIE_KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
             "VIGIE_HTTP_PORT": str(config.service_ports[self.name]),
             "VIGIE_RECIPIENTS_FILE": str(config.recipients_file),
+            "VIGIE_SMTP_HOST": "127.0.0.1",
+            "VIGIE_SMTP_PORT": str(config.smtp_port),
+            "VIGIE_SMTP_STARTTLS": "true",
+            "VIGIE_SMTP_USERNAME": SMTP_USER,
+            "VIGIE_SMTP_PASSWORD": smtp_password(config),
+            "VIGIE_SMTP_CA_FILE": str(local_tls(config).ca_file),
+            "VIGIE_SMTP_SENDER": "vigie@vigie.test",
             "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "none"),
             "PYTHONUNBUFFERED": "1",
         }
@@ -87,11 +95,11 @@ class ServiceProcess:
     def stop(self, *, kill: bool = False) -> bool:
         return stop(self.pid_file, timeout=20.0, kill=kill)
 
-    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def command(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run one of the service's own commands (``credentials create …``) against this stack."""
         return subprocess.run(  # noqa: S603 - the arguments go to our own command-line parser
             [sys.executable, "-m", f"vigie_{self.name}", *args],
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             cwd=self.stack.config.root,
             capture_output=True,
             text=True,

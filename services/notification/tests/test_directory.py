@@ -8,7 +8,7 @@ import pytest
 
 from vigie_contracts.events import Channel, RecipientKind
 from vigie_contracts.territory import REGIONS
-from vigie_notification.domain.directory import InvalidDirectory, load_directory
+from vigie_notification.domain.directory import InvalidDirectory, load_directory, save_directory
 
 SECRET = "s" * 40
 
@@ -34,12 +34,40 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 def test_a_complete_directory_routes_to_the_ars_and_cert_sante(tmp_path: Path) -> None:
     loaded = load_directory(write(tmp_path, directory()))
-    recipients = loaded.recipients_for("ars-reu")
+    recipients = loaded.recipients_for("ars-reu", escalate=True)
     assert [(r.kind, r.code) for r, _ in recipients] == [
         (RecipientKind.ars, "ars-reu"),
         (RecipientKind.cert_sante, "cert-sante"),
     ]
-    assert all(entry.channels == (Channel.webhook,) for _, entry in recipients)
+    assert all(entry.channels(email_enabled=True) == (Channel.webhook,) for _, entry in recipients)
+
+
+def test_the_ministry_is_told_of_grave_or_significant_incidents_only(tmp_path: Path) -> None:
+    data = directory(ministry={"code": "hfds", "name": "HFDS", "email": "hfds@sante.gouv.fr"})
+    loaded = load_directory(write(tmp_path, data))
+    assert [r.code for r, _ in loaded.recipients_for("ars-idf", escalate=False)] == ["ars-idf", "cert-sante"]
+    assert [r.code for r, _ in loaded.recipients_for("ars-idf", escalate=True)] == ["ars-idf", "cert-sante", "hfds"]
+
+
+def test_an_email_only_agency_needs_an_smtp_server(tmp_path: Path) -> None:
+    data = directory()
+    data["ars"][0] = {"code": data["ars"][0]["code"], "name": "X", "email": "alerte@ars.example.fr"}
+    loaded = load_directory(write(tmp_path, data))
+    loaded.check_reachable(email_enabled=True)
+    with pytest.raises(InvalidDirectory, match=r"no usable channel for ars-gua \(e-mail is off"):
+        loaded.check_reachable(email_enabled=False)
+    assert loaded.entry("ars-gua").channels(email_enabled=True) == (Channel.email,)
+
+
+def test_saving_keeps_the_secrets_and_only_its_owner_reads_them(tmp_path: Path) -> None:
+    loaded = load_directory(write(tmp_path, directory()))
+    changed = loaded.replace(loaded.entry("ars-idf").model_copy(update={"email": "veille@ars-idf.example.fr"}))
+    target = tmp_path / "saved" / "recipients.json"
+    save_directory(target, changed)
+    assert (target.stat().st_mode & 0o777) == 0o600
+    again = load_directory(target)
+    assert again.entry("ars-idf").email == "veille@ars-idf.example.fr"
+    assert again.entry("ars-idf").webhook.secret.get_secret_value() == SECRET  # type: ignore[union-attr]
 
 
 def test_a_missing_ars_is_refused_by_name(tmp_path: Path) -> None:

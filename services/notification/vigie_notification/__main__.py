@@ -1,4 +1,7 @@
-"""Run the notification service: ``vigie-notification`` (or ``python -m vigie_notification``)."""
+"""Run the notification service (``vigie-notification``), or manage its directory and its
+dead-lettered deliveries (``vigie-notification directory|deliveries …``)."""
+
+import sys
 
 from vigie_kit.service import serve
 
@@ -6,9 +9,15 @@ from .bootstrap import create_app
 from .config import NotificationSettings
 
 
-def main() -> None:
+def serve_forever() -> None:
     settings = NotificationSettings()
     serve(create_app(settings), settings)
+
+
+def main() -> None:
+    from .cli import main as cli  # noqa: PLC0415
+
+    sys.exit(cli())
 
 
 if __name__ == "__main__":

@@ -7,25 +7,43 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from vigie_kit.service import Service
 
+from .adapters.email import EmailSender, SmtpServer
 from .adapters.webhook import WebhookSender, make_client
 from .config import NotificationSettings
-from .domain.directory import load_directory
 from .entrypoints import events
-from .entrypoints.deliveries import DeliveryWorker
+from .entrypoints.deliveries import DeliveryWorker, LiveDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def smtp_server(settings: NotificationSettings) -> SmtpServer | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        ca_file=settings.smtp_ca_file,
+        timeout_seconds=settings.smtp_timeout_seconds,
+    )
+
+
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
+    server = smtp_server(settings)
     # Refused here, at start-up, rather than discovered when a region's first incident is lost.
-    directory = load_directory(settings.recipients_file)
+    directory = LiveDirectory(settings.recipients_file, email_enabled=server is not None)
     service = Service(settings, migrations=MIGRATIONS, publishes=True)
     for subscription in events.subscriptions(directory):
         service.subscribe(subscription)
     client = make_client(settings.webhook_timeout_seconds)
     HTTPXClientInstrumentor().instrument_client(client)
-    worker = DeliveryWorker(service, directory, WebhookSender(client), settings)
+    worker = DeliveryWorker(
+        service, directory, WebhookSender(client), EmailSender(server) if server else None, settings
+    )
     service.worker(worker.run, drain=worker.drain)
     service.on_shutdown(client.aclose)
     return service.app(

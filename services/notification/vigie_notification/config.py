@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from vigie_kit.settings import ServiceSettings
 
 
@@ -13,10 +15,24 @@ class NotificationSettings(ServiceSettings):
     # set-up into the state folder, never into the repository.
     recipients_file: Path = Path(".state/dev/recipients.json")
     webhook_timeout_seconds: float = 5.0
-    # Retries: exponential backoff with full jitter, from durable state in the ledger.
+    # Retries: exponential backoff with jitter, from durable state in the ledger.
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 600.0
     max_attempts: int = 8
     # A delivery claimed by a worker that then died is retried once this lease has expired.
     delivery_lease_seconds: float = 60.0
     delivery_concurrency: int = 50
+    # One recipient never holds up the others: at most this many sends to it at once, and after
+    # this many failures in a row its channel rests before being tried again.
+    per_recipient_concurrency: int = 4
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    # E-mail: off unless an SMTP server is configured.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "vigie@sante.gouv.fr"
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: float = 10.0

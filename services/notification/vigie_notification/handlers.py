@@ -1,8 +1,9 @@
 """Use cases of the notification service: plan the deliveries of an enriched declaration, and
 record what came of each attempt."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -29,57 +30,82 @@ from .domain.directory import Directory
 PRODUCER = "notification"
 
 
-async def plan_deliveries(session: AsyncSession, event: DeclarationEnriched, directory: Directory) -> None:
+async def plan_deliveries(
+    session: AsyncSession, event: DeclarationEnriched, directory: Directory, *, email_enabled: bool
+) -> None:
     """Write one pending ledger row per recipient and channel; a row that exists already (a
-    redelivered event) is left as it is, so nobody is told twice."""
+    redelivered or republished event) is left as it is, so nobody is told twice."""
     data = event.data
     now = datetime.now(UTC)
+    severity = data.severity
+    escalate = severity is not None and (severity.grave or severity.significatif)
+    recipients: list[tuple[Recipient, Channel, str | None]] = [
+        (recipient, channel, None)
+        for recipient, entry in directory.recipients_for(data.ars.code, escalate=escalate)
+        for channel in entry.channels(email_enabled=email_enabled)
+    ]
+    if email_enabled:
+        declarant = data.declaration.declarant
+        recipients.append(
+            (
+                Recipient(kind=RecipientKind.declarant, code="declarant", name=declarant.name),
+                Channel.email,
+                declarant.email,
+            )
+        )
     rows = []
-    for recipient, entry in directory.recipients_for(data.ars.code):
-        for channel in entry.channels:
-            notification_id = delivery_id(event.declaration_id, data.revision, recipient.code, channel)
-            body = WebhookNotification(
-                notification_id=notification_id,
-                declaration_id=event.declaration_id,
-                reference=data.reference,
-                revision=data.revision,
-                kind=data.kind,
-                recipient=recipient,
-                departement=data.departement,
-                region=data.region,
-                submitted_at=data.submitted_at,
-                declaration=data.declaration,
-            )
-            rows.append(
-                {
-                    "id": notification_id,
-                    "declaration_id": event.declaration_id,
-                    "revision": data.revision,
-                    "reference": data.reference,
-                    "recipient_kind": recipient.kind,
-                    "recipient_code": recipient.code,
-                    "recipient_name": recipient.name,
-                    "channel": channel,
-                    "status": DeliveryStatus.pending,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "payload": body.model_dump(mode="json"),
-                    "trace_headers": trace_headers(),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+    for recipient, channel, address in recipients:
+        notification_id = delivery_id(event.declaration_id, data.revision, recipient.code, channel)
+        body = WebhookNotification(
+            notification_id=notification_id,
+            declaration_id=event.declaration_id,
+            reference=data.reference,
+            revision=data.revision,
+            kind=data.kind,
+            recipient=recipient,
+            departement=data.departement,
+            region=data.region,
+            submitted_at=data.submitted_at,
+            urgent=severity is not None and severity.grave,
+            severity=severity,
+            declaration=data.declaration,
+        )
+        rows.append(
+            {
+                "id": notification_id,
+                "declaration_id": event.declaration_id,
+                "revision": data.revision,
+                "reference": data.reference,
+                "recipient_kind": recipient.kind,
+                "recipient_code": recipient.code,
+                "recipient_name": recipient.name,
+                "channel": channel,
+                "address": address,
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "payload": body.model_dump(mode="json"),
+                "trace_headers": trace_headers(),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     if rows:
         await session.execute(insert(Delivery).values(rows).on_conflict_do_nothing())
 
 
-async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> list[Delivery]:
+async def claim_due(
+    session: AsyncSession, *, limit: int, lease: timedelta, resting: Iterable[str] = ()
+) -> list[Delivery]:
     """Mark due deliveries as being sent, before sending: the ledger always knows an attempt
-    may have reached the receiver. A claim whose lease ran out (its worker died) is due again."""
+    may have reached the receiver. A claim whose lease ran out (its worker died) is due again.
+    Channels that are ``resting`` (``"<recipient>/<channel>"``) wait their turn untouched."""
     status = col(Delivery.status)
+    channel_key = col(Delivery.recipient_code) + "/" + col(Delivery.channel)
     due = (
         sa.select(col(Delivery.id))
         .where(
+            channel_key.not_in(list(resting) or [""]),
             sa.or_(
                 sa.and_(
                     status.in_([DeliveryStatus.pending, DeliveryStatus.retrying]),
@@ -89,7 +115,7 @@ async def claim_due(session: AsyncSession, *, limit: int, lease: timedelta) -> l
                     status == DeliveryStatus.sending,
                     col(Delivery.lease_until) < sa.func.now(),
                 ),
-            )
+            ),
         )
         .order_by(col(Delivery.next_attempt_at))
         .limit(limit)
@@ -185,3 +211,34 @@ async def record_attempt(
         ],
     )
     return outcome
+
+
+async def failed_deliveries(session: AsyncSession, *, limit: int = 100) -> list[Delivery]:
+    return list(
+        await session.scalars(
+            sa.select(Delivery)
+            .where(col(Delivery.status) == DeliveryStatus.failed)
+            .order_by(col(Delivery.updated_at).desc())
+            .limit(limit)
+        )
+    )
+
+
+async def replay_deliveries(session: AsyncSession, ids: Iterable[UUID] | None) -> list[UUID]:
+    """Give dead-lettered deliveries (these, or all of them) a new series of attempts."""
+    where = [col(Delivery.status) == DeliveryStatus.failed]
+    if ids is not None:
+        where.append(col(Delivery.id).in_(list(ids)))
+    replayed = await session.scalars(
+        sa.update(Delivery)
+        .where(*where)
+        .values(
+            status=DeliveryStatus.pending,
+            attempts=0,
+            replays=col(Delivery.replays) + 1,
+            next_attempt_at=sa.func.now(),
+            updated_at=sa.func.now(),
+        )
+        .returning(col(Delivery.id))
+    )
+    return list(replayed)

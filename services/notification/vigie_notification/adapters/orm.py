@@ -35,3 +35,5 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     sent_at: datetime | None = _timestamp(nullable=True)
+    address: str | None = None
+    replays: int = 0

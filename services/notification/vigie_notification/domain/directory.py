@@ -1,10 +1,14 @@
-"""The recipients directory: the 18 ARS and CERT Santé, with their channels.
+"""The recipients directory: the 18 ARS and CERT Santé, optionally the ministry's security officer
+(HFDS), each with an alert-desk e-mail and/or a signed webhook.
 
-A directory that leaves an ARS without any channel is refused at start-up: a silent gap would
-mean a region whose declarations nobody receives.
+A directory that leaves an ARS or CERT Santé without a channel the service can use is refused at
+start-up: a silent gap would mean a region whose declarations nobody receives.
 """
 
 import json
+import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -22,9 +26,15 @@ from pydantic import (
 from vigie_contracts.events import Channel, Recipient, RecipientKind
 from vigie_contracts.territory import REGIONS
 
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
 
 class InvalidDirectory(ValueError):
     pass
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Webhook(BaseModel):
@@ -47,7 +57,7 @@ class Entry(BaseModel):
     code: str
     name: str
     webhook: Webhook | None = None
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Email | None = None
 
     @model_validator(mode="after")
     def _has_a_channel(self) -> "Entry":
@@ -55,10 +65,13 @@ class Entry(BaseModel):
             raise ValueError(f"{self.code} has no channel: give it a webhook, an email, or both")
         return self
 
-    @property
-    def channels(self) -> tuple[Channel, ...]:
-        # E-mail delivery arrives with the SMTP channel; the webhook is the channel in service.
-        return (Channel.webhook,) if self.webhook is not None else ()
+    def channels(self, *, email_enabled: bool) -> tuple[Channel, ...]:
+        found = []
+        if self.webhook is not None:
+            found.append(Channel.webhook)
+        if self.email is not None and email_enabled:
+            found.append(Channel.email)
+        return tuple(found)
 
 
 class Directory(BaseModel):
@@ -66,6 +79,7 @@ class Directory(BaseModel):
 
     cert_sante: Entry
     ars: list[Entry]
+    ministry: Entry | None = None
 
     @model_validator(mode="after")
     def _covers_every_region(self) -> "Directory":
@@ -85,30 +99,59 @@ class Directory(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
-    def recipients_for(self, ars_code: str) -> list[tuple[Recipient, Entry]]:
-        """Who is told of a declaration of that ARS's region: the ARS itself and CERT Santé."""
+    def check_reachable(self, *, email_enabled: bool) -> None:
+        """Refuse a directory whose ARS or CERT Santé could not be told with this service's
+        channels (an e-mail-only entry while no SMTP server is configured, say)."""
+        stranded = [e.code for e in [self.cert_sante, *self.ars] if not e.channels(email_enabled=email_enabled)]
+        if stranded:
+            why = "" if email_enabled else " (e-mail is off: no SMTP server is configured)"
+            raise InvalidDirectory(f"no usable channel for {', '.join(stranded)}{why}")
+
+    def recipients_for(self, ars_code: str, *, escalate: bool) -> list[tuple[Recipient, Entry]]:
+        """Who is told of a declaration of that ARS's region: the ARS and CERT Santé, and the
+        ministry's security officer too when the incident is grave or significant."""
         ars = next((entry for entry in self.ars if entry.code == ars_code), None)
         if ars is None:
             raise LookupError(f"no ARS {ars_code} in the directory")
-        return [
+        told = [
             (Recipient(kind=RecipientKind.ars, code=ars.code, name=ars.name), ars),
             (
-                Recipient(
-                    kind=RecipientKind.cert_sante,
-                    code=self.cert_sante.code,
-                    name=self.cert_sante.name,
-                ),
+                Recipient(kind=RecipientKind.cert_sante, code=self.cert_sante.code, name=self.cert_sante.name),
                 self.cert_sante,
             ),
         ]
+        if escalate and self.ministry is not None:
+            told.append(
+                (
+                    Recipient(kind=RecipientKind.ministry, code=self.ministry.code, name=self.ministry.name),
+                    self.ministry,
+                )
+            )
+        return told
 
     def entry(self, code: str) -> Entry:
-        if code == self.cert_sante.code:
-            return self.cert_sante
-        for entry in self.ars:
+        for entry in [self.cert_sante, *self.ars, *([self.ministry] if self.ministry else [])]:
             if entry.code == code:
                 return entry
         raise LookupError(f"no recipient {code} in the directory")
+
+    def replace(self, entry: Entry) -> "Directory":
+        """The directory with ``entry`` in place of the one with its code."""
+        if entry.code == self.cert_sante.code:
+            return self.model_copy(update={"cert_sante": entry})
+        if self.ministry is not None and entry.code == self.ministry.code:
+            return self.model_copy(update={"ministry": entry})
+        if not any(e.code == entry.code for e in self.ars):
+            raise LookupError(f"no recipient {entry.code} in the directory")
+        return self.model_copy(update={"ars": [entry if e.code == entry.code else e for e in self.ars]})
+
+
+def _problems(error: ValidationError) -> str:
+    # Never the input values in this message: they include the signing secrets.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: " + e["msg"].removeprefix("Value error, ")
+        for e in error.errors(include_input=False, include_url=False)
+    )
 
 
 def load_directory(path: Path) -> Directory:
@@ -119,9 +162,21 @@ def load_directory(path: Path) -> Directory:
     except json.JSONDecodeError as error:
         raise InvalidDirectory(f"recipients directory {path} is not JSON: {error}") from None
     except ValidationError as error:
-        # Never the input values in this message: they include the signing secrets.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: " + e["msg"].removeprefix("Value error, ")
-            for e in error.errors(include_input=False, include_url=False)
-        )
-        raise InvalidDirectory(f"recipients directory {path} is invalid: {problems}") from None
+        raise InvalidDirectory(f"recipients directory {path} is invalid: {_problems(error)}") from None
+
+
+def save_directory(path: Path, directory: Directory) -> None:
+    """Write the directory whole or not at all, readable by its owner only."""
+    document = directory.model_dump(mode="json", exclude_none=True)
+    for entry in [
+        document["cert_sante"],
+        *document["ars"],
+        *([document["ministry"]] if "ministry" in document else []),
+    ]:
+        if "webhook" in entry:
+            entry["webhook"]["secret"] = directory.entry(entry["code"]).webhook.secret.get_secret_value()  # type: ignore[union-attr]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, prefix=".recipients-") as staging:
+        json.dump(document, staging, indent=2, ensure_ascii=False)
+    os.chmod(staging.name, 0o600)
+    os.replace(staging.name, path)

@@ -1,31 +1,40 @@
-"""The delivery worker: takes due deliveries from the ledger and sends each on its own, so a
-slow or failing recipient never holds up the others.
+"""The delivery worker: takes due deliveries from the ledger and sends each on its own.
 
 Durable by construction: what is due lives in PostgreSQL, not in memory. A restart loses no
 pending retry, and a send interrupted by a crash is retried once its lease runs out (the receiver
 deduplicates on the notification id).
+
+One recipient never holds up the others: each recipient's channel has a small concurrency limit
+and a circuit breaker, so a receiver that hangs occupies a few slots, then rests, while the
+deliveries to everyone else go on.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from vigie_contracts.events import Channel
+from vigie_contracts.events import Channel, RecipientKind
+from vigie_contracts.webhook import WebhookNotification
 from vigie_kit.db import unit_of_work
 from vigie_kit.service import Service
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_from_headers
 
+from ..adapters.email import EmailSender, compose
 from ..adapters.orm import Delivery
 from ..adapters.webhook import SendResult, WebhookSender
 from ..config import NotificationSettings
 from ..domain.delivery import retry_delay
-from ..domain.directory import Directory
+from ..domain.directory import Directory, InvalidDirectory, load_directory
+from ..domain.messages import acknowledgement, agency_message
 from ..handlers import claim_due, next_due_in, record_attempt
 
 log = logging.getLogger(__name__)
@@ -34,18 +43,62 @@ tracer = trace.get_tracer(__name__)
 _CHANNEL = "vigie_deliveries"
 
 
+@dataclass
+class Breaker:
+    """The state of one recipient's channel, in this worker."""
+
+    failures: int = 0
+    resting_until: float = 0.0
+    in_flight: int = 0
+
+
+class LiveDirectory:
+    """The directory file, read again when it changes; a change that does not validate is
+    refused and the directory in use stays."""
+
+    def __init__(self, path: Path, *, email_enabled: bool) -> None:
+        self.path = path
+        self.email_enabled = email_enabled
+        self.current = self._read()
+        self._stamp = self._mtime()
+
+    def _mtime(self) -> float:
+        with contextlib.suppress(OSError):
+            return self.path.stat().st_mtime
+        return 0.0
+
+    def _read(self) -> Directory:
+        directory = load_directory(self.path)
+        directory.check_reachable(email_enabled=self.email_enabled)
+        return directory
+
+    def refresh(self) -> Directory:
+        stamp = self._mtime()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self.current = self._read()
+                log.info("recipients directory reloaded from %s", self.path)
+            except InvalidDirectory as error:
+                log.error("recipients directory change refused, keeping the previous one: %s", error)
+        return self.current
+
+
 class DeliveryWorker:
     def __init__(
         self,
         service: Service,
-        directory: Directory,
+        directory: LiveDirectory,
         webhooks: WebhookSender,
+        email: EmailSender | None,
         settings: NotificationSettings,
     ) -> None:
         self.service = service
         self.directory = directory
         self.webhooks = webhooks
+        self.email = email
         self.settings = settings
+        self.breakers: dict[str, Breaker] = {}
         self._wakeup = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -70,16 +123,24 @@ class DeliveryWorker:
     def _notified(self, *_: Any) -> None:
         self._wakeup.set()
 
+    def resting(self, now: float) -> list[str]:
+        """Channels not to claim for now: resting after failures, or at their concurrency limit."""
+        limit = self.settings.per_recipient_concurrency
+        return [key for key, b in self.breakers.items() if b.resting_until > now or b.in_flight >= limit]
+
     async def _loop(self) -> None:
         lease = timedelta(seconds=self.settings.delivery_lease_seconds)
         while not self._stopping:
+            self.directory.refresh()
             room = self.settings.delivery_concurrency - len(self._in_flight)
             claimed: list[Delivery] = []
             if room > 0 and not self._stopping:
                 async with unit_of_work(self.service.sessions) as session:
-                    claimed = await claim_due(session, limit=room, lease=lease)
+                    claimed = await claim_due(session, limit=room, lease=lease, resting=self.resting(time.monotonic()))
             for delivery in claimed:
-                task = asyncio.create_task(self._deliver(delivery))
+                breaker = self.breakers.setdefault(f"{delivery.recipient_code}/{delivery.channel}", Breaker())
+                breaker.in_flight += 1
+                task = asyncio.create_task(self._deliver(delivery, breaker))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
             if room <= len(claimed):
@@ -103,7 +164,17 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    def _settle_breaker(self, breaker: Breaker, delivered: bool) -> None:
+        breaker.in_flight -= 1
+        if delivered:
+            breaker.failures = 0
+            breaker.resting_until = 0.0
+            return
+        breaker.failures += 1
+        if breaker.failures >= self.settings.breaker_failures:
+            breaker.resting_until = time.monotonic() + self.settings.breaker_cooldown_seconds
+
+    async def _deliver(self, delivery: Delivery, breaker: Breaker) -> None:
         with tracer.start_as_current_span(
             f"notify {delivery.recipient_code} by {delivery.channel}",
             context=context_from_headers(delivery.trace_headers),
@@ -117,14 +188,17 @@ class DeliveryWorker:
                 "vigie.delivery.attempt": delivery.attempts,
             },
         ) as span:
-            result = await self._send(delivery)
+            try:
+                result = await self._send(delivery)
+            except Exception as error:  # an attempt that broke is an attempt that failed
+                log.exception("delivery %s: sending failed unexpectedly", delivery.id)
+                result = SendResult(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
+            self._settle_breaker(breaker, result.delivered)
             if not result.delivered:
                 span.set_status(Status(StatusCode.ERROR, result.error))
             give_up = result.permanent or delivery.attempts >= self.settings.max_attempts
             delay = retry_delay(
-                delivery.attempts,
-                base=self.settings.retry_base_seconds,
-                cap=self.settings.retry_max_seconds,
+                delivery.attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds
             )
             async with unit_of_work(self.service.sessions) as session:
                 outcome = await record_attempt(
@@ -138,24 +212,44 @@ class DeliveryWorker:
             span.set_attribute("vigie.delivery.outcome", str(outcome))
             if outcome is not None and not result.delivered:
                 log.warning(
-                    "delivery %s to %s attempt %d: %s (%s)",
+                    "delivery %s to %s by %s, attempt %d: %s (%s)",
                     delivery.id,
                     delivery.recipient_code,
+                    delivery.channel,
                     delivery.attempts,
                     result.error,
                     outcome,
-                    extra={
-                        "declaration_id": delivery.declaration_id,
-                        "reference": delivery.reference,
-                    },
+                    extra={"declaration_id": delivery.declaration_id, "reference": delivery.reference},
                 )
 
     async def _send(self, delivery: Delivery) -> SendResult:
+        if delivery.channel == Channel.webhook:
+            return await self._send_webhook(delivery)
+        return await self._send_email(delivery)
+
+    async def _send_webhook(self, delivery: Delivery) -> SendResult:
         try:
-            entry = self.directory.entry(delivery.recipient_code)
+            entry = self.directory.current.entry(delivery.recipient_code)
         except LookupError as error:
             return SendResult(delivered=False, error=str(error))
+        if entry.webhook is None:
+            return SendResult(delivered=False, error=f"{delivery.recipient_code} has no webhook any more")
         body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
-        if delivery.channel == Channel.webhook and entry.webhook is not None:
-            return await self.webhooks.send(delivery.id, body, entry.webhook)
-        return SendResult(delivered=False, error=f"{delivery.recipient_code} has no {delivery.channel} channel")
+        return await self.webhooks.send(delivery.id, body, entry.webhook)
+
+    async def _send_email(self, delivery: Delivery) -> SendResult:
+        if self.email is None:
+            return SendResult(delivered=False, error="e-mail is off: no SMTP server is configured")
+        notification = WebhookNotification.model_validate(delivery.payload)
+        kind = RecipientKind(delivery.recipient_kind)
+        address = delivery.address
+        if kind is RecipientKind.declarant:
+            message = acknowledgement(notification)
+        else:
+            with contextlib.suppress(LookupError):
+                address = self.directory.current.entry(delivery.recipient_code).email
+            message = agency_message(notification, kind)
+        if not address:
+            return SendResult(delivered=False, error=f"{delivery.recipient_code} has no e-mail address")
+        email = compose(delivery.id, message, sender=self.email.server.sender, to=address)
+        return await self.email.send(email)

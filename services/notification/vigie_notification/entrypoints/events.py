@@ -1,20 +1,23 @@
 """Event subscriptions of the notification service."""
 
-from functools import partial
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import DeclarationEnriched
 from vigie_kit.consumer import Subscription
 
-from ..domain.directory import Directory
 from ..handlers import plan_deliveries
+from .deliveries import LiveDirectory
 
 
-def subscriptions(directory: Directory) -> tuple[Subscription[DeclarationEnriched], ...]:
+def subscriptions(directory: LiveDirectory) -> tuple[Subscription[DeclarationEnriched], ...]:
+    async def plan(session: AsyncSession, event: DeclarationEnriched) -> None:
+        await plan_deliveries(session, event, directory.refresh(), email_enabled=directory.email_enabled)
+
     return (
         Subscription(
             group="notification.plan",
             topic=DeclarationEnriched.topic,
             event_type=DeclarationEnriched,
-            handler=partial(plan_deliveries, directory=directory),
+            handler=plan,
         ),
     )

@@ -1,0 +1,125 @@
+"""Stand-in for the agencies' mail servers: a real SMTP server that requires STARTTLS and
+authentication, as a production relay would, and keeps what it receives.
+
+Like a mail system that collapses a message sent twice with the same ``Message-ID``, it records
+each message once and counts the repeats.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import ssl
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from .config import StackConfig
+
+SMTP_USER = "vigie"
+
+# aiosmtpd warns, at every login, of an attribute it reads itself.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class Tls:
+    ca_file: Path
+    chain_file: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.chain_file)
+        return context
+
+
+def local_tls(config: StackConfig) -> Tls:
+    """A certificate authority and a loopback server certificate of this stack's own, made once."""
+    folder = config.state / "tls"
+    tls = Tls(ca_file=folder / "ca.pem", chain_file=folder / "smtp.pem")
+    if not tls.chain_file.is_file():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ca = trustme.CA(organization_name="Vigie local stack")
+        ca.cert_pem.write_to_path(str(tls.ca_file))
+        ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(tls.chain_file))
+        tls.chain_file.chmod(0o600)
+    return tls
+
+
+def smtp_password(config: StackConfig) -> str:
+    path = config.secrets / "smtp.password"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Mailbox:
+    port: int
+    tls: Tls
+    password: str
+    folder: Path | None = None
+    received: dict[str, list[EmailMessage]] = field(default_factory=lambda: defaultdict(list))
+    duplicates: list[str] = field(default_factory=list)
+    refused_logins: int = 0
+    _ids: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _controller: Controller | None = None
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        expected = hashlib.sha256(f"{SMTP_USER}:{self.password}".encode()).digest()
+        given = hashlib.sha256(data.login + b":" + data.password).digest()
+        if hmac.compare_digest(expected, given):
+            return AuthResult(success=True)
+        self.refused_logins += 1
+        return AuthResult(success=False, handled=False)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        message_id = str(message["Message-ID"])
+        with self._lock:
+            if message_id in self._ids:
+                self.duplicates.append(message_id)
+                return "250 OK (already received)"
+            self._ids.add(message_id)
+            for address in envelope.rcpt_tos:
+                self.received[address.lower()].append(message)
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = message_id.strip("<>").replace("@", "_").replace("/", "_")
+            (self.folder / f"{name}.eml").write_bytes(envelope.content)
+        return "250 OK"
+
+    def start(self) -> None:
+        self._controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=self.tls.server_context(),
+            require_starttls=True,
+            auth_required=True,
+            auth_require_tls=True,
+            authenticator=self._authenticate,
+            server_hostname="localhost",
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+
+    def subjects(self, address: str) -> list[str]:
+        return [str(m["Subject"]) for m in self.received.get(address.lower(), [])]

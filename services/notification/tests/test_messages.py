@@ -1,0 +1,105 @@
+"""The e-mails, in French: what an agency needs to act, and no more; an acknowledgement for
+the declarant."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from vigie_contracts.declaration import DeclarationContent
+from vigie_contracts.events import Place, Recipient, RecipientKind, RevisionKind, Severity, SeverityReason
+from vigie_contracts.webhook import WebhookNotification
+from vigie_notification.adapters.email import compose
+from vigie_notification.domain.messages import acknowledgement, agency_message
+
+
+def notification(*, urgent: bool, **content: Any) -> WebhookNotification:
+    declaration = {
+        "structure": {
+            "finess": "750712184",
+            "name": "CHU Saint-Exemple",
+            "type": "health_facility",
+            "essential_operator": True,
+        },
+        "declarant": {
+            "name": "Claire Martin",
+            "role": "RSSI",
+            "email": "rssi@chu.example.fr",
+            "phone": "+33 1 23 45 67 89",
+        },
+        "detected_at": datetime(2026, 11, 20, 7, 30, tzinfo=UTC).isoformat(),
+        "origin": "malicious",
+        "category": "ransomware",
+        "description": "Détails techniques confidentiels : compte admin-42 compromis.",
+        "status": "ongoing",
+        "indicators": [{"type": "ipv4", "value": "185.234.218.52"}],
+        "support_requested": True,
+        **content,
+    }
+    return WebhookNotification(
+        notification_id=uuid4(),
+        declaration_id=uuid4(),
+        reference="VIG-2026-000042",
+        revision=2,
+        kind=RevisionKind.notification,
+        recipient=Recipient(kind=RecipientKind.ars, code="ars-idf", name="ARS Île-de-France"),
+        departement=Place(code="75", name="Paris"),
+        region=Place(code="11", name="Île-de-France"),
+        submitted_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+        urgent=urgent,
+        severity=Severity(
+            grave=urgent,
+            significatif=False,
+            reasons=[SeverityReason(criterion="CSP D1111-16-2, incident grave", text="Des soins ont été interrompus.")]
+            if urgent
+            else [],
+        ),
+        declaration=DeclarationContent.model_validate(declaration),
+    )
+
+
+def test_an_agency_is_told_what_it_needs_to_act_and_no_more() -> None:
+    message = agency_message(notification(urgent=True), RecipientKind.ars)
+    assert message.subject == "[URGENT] [Vigie] VIG-2026-000042 — rançongiciel — CHU Saint-Exemple (75)"
+    for expected in [
+        "Référence : VIG-2026-000042 (révision 2, notification d'incident)",
+        "établissement de santé, FINESS 750712184",
+        "Territoire : Paris (75), Île-de-France",
+        "origine malveillante, détecté le 20/11/2026 à 08:30",
+        "Gravité : incident grave.",
+        "  - Des soins ont été interrompus.",
+        "prendre contact avec la structure sans délai",
+    ]:
+        assert expected in message.text, expected
+    for secret in ["admin-42", "185.234.218.52", "+33 1 23", "rssi@chu.example.fr"]:
+        assert secret not in message.text
+        assert secret not in message.html
+
+
+def test_cert_sante_hears_that_support_is_requested() -> None:
+    message = agency_message(notification(urgent=False), RecipientKind.cert_sante)
+    assert not message.subject.startswith("[URGENT]")
+    assert "La structure demande un accompagnement." in message.text
+
+
+def test_the_declarant_gets_the_reference_and_the_clocks_that_apply() -> None:
+    message = acknowledgement(notification(urgent=False, impacts={"data_disclosure": True}))
+    assert message.subject == "[Vigie] Accusé de réception — VIG-2026-000042"
+    assert "Référence : VIG-2026-000042 (révision 2)." in message.text
+    assert "ARS de la région Île-de-France et à la cellule CERT Santé" in message.text
+    assert "sous 72 heures et rapport final sous un mois" in message.text
+    assert "la CNIL doit être notifiée sous 72 heures" in message.text
+
+
+def test_the_email_is_text_and_html_with_a_stable_message_id() -> None:
+    item = notification(urgent=False)
+    email = compose(
+        item.notification_id,
+        agency_message(item, RecipientKind.ars),
+        sender="vigie@sante.example",
+        to="alerte@ars.example",
+    )
+    assert email["Message-ID"] == f"<{item.notification_id}@vigie.sante>"
+    assert email.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in email.iter_parts()]
+    assert kinds == ["text/plain", "text/html"]
+    assert "Île-de-France" in email.get_body(("html",)).get_content()  # type: ignore[union-attr]
