@@ -82,3 +82,11 @@ def test_description_is_bounded() -> None:
 def test_indicators_are_typed() -> None:
     errors = errors_of(payload(indicators=[{"type": "ipv4", "value": "203.0.113.1"}, {"type": "ssn", "value": "1"}]))
     assert set(errors) == {"indicators.1.type"}
+
+
+def test_the_nul_character_is_refused_by_field() -> None:
+    errors = errors_of(
+        payload(description="avant\x00après", declarant={"name": "A\x00", "role": "R", "email": "a@b.fr"})
+    )
+    assert set(errors) == {"description", "declarant.name"}
+    assert "NUL" in errors["description"]

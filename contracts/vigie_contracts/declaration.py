@@ -99,15 +99,27 @@ def _valid_finess(value: str) -> str:
     return parse_finess(value).number
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL stores no NUL character in text or JSON: refuse it here, by field, rather than
+    # fail when storing.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+
+
 FinessNumber = Annotated[
     str,
     Field(min_length=9, max_length=9, examples=["750712184"]),
     AfterValidator(_valid_finess),
 ]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), NoNul]
 Email = Annotated[
     str,
     Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["rssi@chu.example.fr"]),
+    NoNul,
 ]
 
 
@@ -143,7 +155,7 @@ class Impacts(_Strict):
 
 class Indicator(_Strict):
     type: IndicatorType
-    value: Annotated[str, Field(min_length=1, max_length=2048)]
+    value: Annotated[str, Field(min_length=1, max_length=2048), NoNul]
 
 
 class Provider(_Strict):
@@ -159,7 +171,7 @@ class DeclarationContent(_Strict):
     started_at: AwareDatetime | None = None
     origin: Origin
     category: Category
-    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
+    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION), NoNul]
     status: IncidentStatus
     scope: Annotated[list[Scope], Field(max_length=len(Scope))] = []
     impacts: Impacts = Impacts()

@@ -19,6 +19,7 @@ GROUPS = {
     "enrichment.enrich": "declaration.submitted.v1",
     "notification.plan": "declaration.enriched.v1",
     "stats.facts": "declaration.enriched.v1",
+    "stats.delivery": "notification.dispatched.v1",
 }
 
 

@@ -73,6 +73,49 @@ class Subscription(Generic[E]):
     handler: Handler[E]
 
 
+async def apply_events(
+    session: AsyncSession, subscription: Subscription[E], events: Sequence[tuple[ConsumerRecord[Any, Any], E]]
+) -> int:
+    """Apply events in the session's transaction, each once: its id is recorded for the
+    subscription's group in the same transaction, and an id already there is skipped.
+    Returns how many were applied."""
+    group = subscription.group
+    unique_ids = list(dict.fromkeys(event.event_id for _, event in events))
+    if not unique_ids:
+        return 0
+    fresh = set(
+        await session.scalars(
+            insert(ProcessedEvent)
+            .values([{"consumer": group, "event_id": event_id} for event_id in unique_ids])
+            .on_conflict_do_nothing()
+            .returning(col(ProcessedEvent.event_id))
+        )
+    )
+    applied = 0
+    for record, event in events:
+        if event.event_id not in fresh:
+            continue  # already applied, by an earlier delivery or earlier in this batch
+        fresh.discard(event.event_id)
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_headers(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": group,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+                "messaging.message.id": str(event.event_id),
+                DECLARATION_ID: str(event.declaration_id),
+            },
+        ):
+            await subscription.handler(session, event)
+        applied += 1
+    return applied
+
+
 class BatchProcessor(Generic[E]):
     def __init__(
         self,
@@ -140,37 +183,8 @@ class BatchProcessor(Generic[E]):
                     rejects.append((item[0], f"{type(single_error).__name__}: {single_error}"))
 
     async def _apply(self, events: list[tuple[ConsumerRecord[Any, Any], E]]) -> None:
-        group = self.subscription.group
         async with unit_of_work(self.sessions()) as session:
-            unique_ids = list(dict.fromkeys(event.event_id for _, event in events))
-            fresh = set(
-                await session.scalars(
-                    insert(ProcessedEvent)
-                    .values([{"consumer": group, "event_id": event_id} for event_id in unique_ids])
-                    .on_conflict_do_nothing()
-                    .returning(col(ProcessedEvent.event_id))
-                )
-            )
-            for record, event in events:
-                if event.event_id not in fresh:
-                    continue  # already applied, by an earlier delivery or earlier in this batch
-                fresh.discard(event.event_id)
-                with tracer.start_as_current_span(
-                    f"{record.topic} process",
-                    context=context_from_headers(record.headers),
-                    kind=SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.operation.type": "process",
-                        "messaging.destination.name": record.topic,
-                        "messaging.consumer.group.name": group,
-                        "messaging.destination.partition.id": str(record.partition),
-                        "messaging.kafka.offset": record.offset,
-                        "messaging.message.id": str(event.event_id),
-                        DECLARATION_ID: str(event.declaration_id),
-                    },
-                ):
-                    await self.subscription.handler(session, event)
+            await apply_events(session, self.subscription, events)
         self.applied += len(events)
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:

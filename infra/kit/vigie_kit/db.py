@@ -21,13 +21,16 @@ Sessions = async_sessionmaker[AsyncSession]
 _MIGRATION_LOCK = 0x76696769
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = None) -> AsyncEngine:
+    """``search_path`` points every connection of the engine at another schema (a rebuild's):
+    set when the connection opens, so no cached statement ever mixes two schemas."""
+    connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        # Prepared statements are cached per connection by asyncpg; keep the default cache.
+        connect_args=connect_args,
     )
 
 

@@ -9,6 +9,8 @@ vigie-stack credentials create|list|revoke …
                       manage the credentials of the declaration API (see its --help)
 vigie-stack intel load|sources …
                       load threat intelligence into enrichment (see its --help)
+vigie-stack rebuild [--swap]
+                      rebuild the statistics by replaying the topics (see vigie-stats --help)
 vigie-stack directory show|validate|set|ministry …, vigie-stack deliveries failed|replay …
                       the notification service's recipients and dead-lettered deliveries
 vigie-stack bench enrichment [--indicators N] [--declarations N]
@@ -48,6 +50,7 @@ def _serve_receiver(stack: Stack) -> None:
 
 # Commands of a service, run against this stack's database: command → service.
 _PASSED_ON = {
+    "rebuild": "stats",
     "credentials": "declaration",
     "intel": "enrichment",
     "directory": "notification",

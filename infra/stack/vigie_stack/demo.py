@@ -102,7 +102,8 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
 
 Where to look next:
   API and its documentation   {api}/docs
-  statistics                  {config.service_url("stats")}/v1/stats?group_by=category
+  national dashboard          {config.service_url("stats")}/tableau-de-bord
+  statistics                  {config.service_url("stats")}/v1/stats?group_by=region,category
   service logs (JSON)         {config.logs}/
   one declaration, as CERT Santé (the demo's credentials are in {config.secrets}):
     TOKEN=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["national"])' \\

@@ -1,4 +1,6 @@
-"""Run the stats service: ``vigie-stats`` (or ``python -m vigie_stats``)."""
+"""Run the stats service (``vigie-stats``), or rebuild its aggregates (``vigie-stats rebuild``)."""
+
+import sys
 
 from vigie_kit.service import serve
 
@@ -6,9 +8,15 @@ from .bootstrap import create_app
 from .config import StatsSettings
 
 
-def main() -> None:
+def serve_forever() -> None:
     settings = StatsSettings()
     serve(create_app(settings), settings)
+
+
+def main() -> None:
+    from .cli import main as cli  # noqa: PLC0415
+
+    sys.exit(cli())
 
 
 if __name__ == "__main__":

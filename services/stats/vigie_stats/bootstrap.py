@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from vigie_kit.service import Service
 
 from .config import StatsSettings
-from .entrypoints import events, http
+from .entrypoints import dashboard, events, http
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,4 +21,5 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
         description="National statistics of health-sector cybersecurity incident declarations.",
     )
     app.include_router(http.router)
+    app.include_router(dashboard.router)
     return app

@@ -1,20 +1,22 @@
-"""Use cases of the stats service: keep one fact per declaration, and count them."""
+"""Use cases of the stats service: keep one fact per declaration and when its ARS was told, and
+answer the observatory's questions from them."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vigie_contracts.events import DeclarationEnriched
-from vigie_kit.periods import period_bounds
+from vigie_contracts.events import DeclarationEnriched, NotificationDispatched, Outcome, RecipientKind
+from vigie_kit.periods import FRANCE, period_bounds
 
-from .domain.dimensions import OBSERVATORY_TZ, Dimension
-from .orm import DeclarationFact
+from .domain.dimensions import Dimension, severity_grade
+from .orm import ArsNotification, DeclarationFact
 
 _FACTS = DeclarationFact.__table__  # type: ignore[attr-defined]
+_TOLD = ArsNotification.__table__  # type: ignore[attr-defined]
 
 
 async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None:
@@ -22,12 +24,14 @@ async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None
     changes the category moves the count rather than adding one."""
     data = event.data
     content = data.declaration
+    severity = data.severity
     row = {
         "declaration_id": event.declaration_id,
         "revision": data.revision,
         "reference": data.reference,
         "finess": content.structure.finess,
         "declared_at": data.submitted_at,
+        "detected_at": content.detected_at,
         "region_code": data.region.code,
         "departement_code": data.departement.code,
         "structure_type": content.structure.type,
@@ -37,6 +41,8 @@ async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None
         "degraded_mode": content.impacts.degraded_mode,
         "patient_safety": content.impacts.patient_safety,
         "support_requested": content.support_requested,
+        "severity": severity_grade(severity.grave, severity.significatif) if severity else "none",
+        "parent_incident": str(data.parent_incident.id) if data.parent_incident else None,
     }
     statement = insert(_FACTS).values(row)
     updated = {key: statement.excluded[key] for key in row if key not in ("declaration_id", "declared_at")}
@@ -49,13 +55,36 @@ async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None
     )
 
 
+async def record_delivery(session: AsyncSession, event: NotificationDispatched) -> None:
+    """The first time the region's ARS was told of a declaration, whatever the channel."""
+    data = event.data
+    if data.recipient.kind is not RecipientKind.ars or data.outcome is not Outcome.sent or data.revision != 1:
+        return
+    statement = insert(_TOLD).values(declaration_id=event.declaration_id, notified_at=data.at)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_TOLD.c.declaration_id],
+            set_={"notified_at": sa.func.least(_TOLD.c.notified_at, statement.excluded.notified_at)},
+        )
+    )
+
+
 def _column(dimension: Dimension) -> Any:
     if dimension is Dimension.month:
-        local = sa.func.timezone(str(OBSERVATORY_TZ), _FACTS.c.declared_at)
-        return sa.func.to_char(local, "YYYY-MM")
+        return sa.func.to_char(sa.func.timezone(str(FRANCE), _FACTS.c.detected_at), "YYYY-MM")
     if dimension is Dimension.region:
         return _FACTS.c.region_code
     return _FACTS.c[dimension.value]
+
+
+def _period(start: date | None, end: date | None) -> list[Any]:
+    lower, upper = period_bounds(start, end)
+    where = []
+    if lower is not None:
+        where.append(_FACTS.c.detected_at >= lower)
+    if upper is not None:
+        where.append(_FACTS.c.detected_at < upper)
+    return where
 
 
 @dataclass(frozen=True)
@@ -67,15 +96,113 @@ class Counts:
 async def count_declarations(
     session: AsyncSession, dimensions: list[Dimension], start: date | None, end: date | None
 ) -> Counts:
-    lower, upper = period_bounds(start, end)
-    where = []
-    if lower is not None:
-        where.append(_FACTS.c.declared_at >= lower)
-    if upper is not None:
-        where.append(_FACTS.c.declared_at < upper)
     columns = [_column(d).label(d.value) for d in dimensions]
     rows = await session.execute(
-        sa.select(*columns, sa.func.count().label("count")).where(*where).group_by(*columns).order_by(*columns)
+        sa.select(*columns, sa.func.count().label("count"))
+        .where(*_period(start, end))
+        .group_by(*columns)
+        .order_by(*columns)
     )
     groups = [(tuple(row[: len(dimensions)]), int(row[-1])) for row in rows]
     return Counts(total=sum(count for _, count in groups), groups=groups)
+
+
+@dataclass(frozen=True)
+class Structures:
+    structures: int
+    more_than_2: int
+    more_than_4: int
+
+
+async def count_structures(session: AsyncSession, start: date | None, end: date | None) -> Structures:
+    per_structure = (
+        sa.select(_FACTS.c.finess, sa.func.count().label("n"))
+        .where(*_period(start, end))
+        .group_by(_FACTS.c.finess)
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count().filter(per_structure.c.n > 2),
+                sa.func.count().filter(per_structure.c.n > 4),
+            ).select_from(per_structure)
+        )
+    ).one()
+    return Structures(structures=row[0], more_than_2=row[1], more_than_4=row[2])
+
+
+@dataclass(frozen=True)
+class Headline:
+    declarations: int
+    incidents: int  # declarations at one shared provider count once
+    malicious: int
+    degraded_mode: int
+    patients_endangered: int
+    support_requested: int
+
+
+async def headline(session: AsyncSession, start: date | None, end: date | None) -> Headline:
+    f = _FACTS.c
+    row = (
+        await session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.count(sa.distinct(sa.func.coalesce(f.parent_incident, sa.cast(f.declaration_id, sa.Text)))),
+                sa.func.count().filter(f.origin == "malicious"),
+                sa.func.count().filter(f.degraded_mode),
+                sa.func.count().filter(f.patient_safety != "none"),
+                sa.func.count().filter(f.support_requested),
+            ).where(*_period(start, end))
+        )
+    ).one()
+    return Headline(*[int(value) for value in row])
+
+
+@dataclass(frozen=True)
+class DeliveryTimes:
+    region: str
+    count: int
+    median_seconds: float
+    p90_seconds: float
+    p99_seconds: float
+
+
+async def delivery_times(session: AsyncSession, start: date | None, end: date | None) -> list[DeliveryTimes]:
+    delay = sa.func.extract("epoch", _TOLD.c.notified_at - _FACTS.c.declared_at)
+    rows = await session.execute(
+        sa.select(
+            _FACTS.c.region_code,
+            sa.func.count(),
+            sa.func.percentile_cont(0.5).within_group(delay),
+            sa.func.percentile_cont(0.9).within_group(delay),
+            sa.func.percentile_cont(0.99).within_group(delay),
+        )
+        .select_from(_FACTS.join(_TOLD, _TOLD.c.declaration_id == _FACTS.c.declaration_id))
+        .where(*_period(start, end))
+        .group_by(_FACTS.c.region_code)
+        .order_by(_FACTS.c.region_code)
+    )
+    return [DeliveryTimes(r[0], int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows]
+
+
+def year_span(year: int, today: date) -> tuple[date, date]:
+    """The year so far (to the same day, for the current year) — the span a year is compared on."""
+    end = date(year, 12, 31) if year < today.year else today.replace(year=year)
+    return date(year, 1, 1), end
+
+
+def same_span_a_year_before(start: date, end: date) -> tuple[date, date]:
+    def back(day: date) -> date:
+        return (
+            day.replace(year=day.year - 1, day=28)
+            if (day.month, day.day) == (2, 29)
+            else day.replace(year=day.year - 1)
+        )
+
+    return back(start), back(end)
+
+
+def today_in_france() -> date:
+    return datetime.now(FRANCE).date()

@@ -29,6 +29,7 @@ from vigie_contracts.events import (
     Severity,
     ThreatMatch,
 )
+from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.db import Sessions, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, field_errors, validation_problem
@@ -580,6 +581,13 @@ async def list_(
 ) -> DeclarationPage:
     if region is not None and region not in REGIONS:
         raise Problem(422, f"region: no region {region}; INSEE codes are {', '.join(REGIONS)}")
+    if finess is not None:
+        try:
+            finess = parse_finess(finess).number
+        except InvalidFiness as error:
+            raise Problem(
+                422, f"finess: {error}", errors=[{"field": "finess", "message": str(error), "type": "finess"}]
+            ) from None
     filters = ListFilters(region=region, start=start, end=end, category=category, status=status, finess=finess)
     try:
         async with unit_of_work(sessions) as session:

@@ -7,41 +7,11 @@ import html
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from vigie_contracts.events import RecipientKind, RevisionKind
+from vigie_contracts.events import RecipientKind
+from vigie_contracts.labels import CATEGORIES, KINDS, ORIGINS, STRUCTURE_TYPES
 from vigie_contracts.webhook import WebhookNotification
 
 FRANCE = ZoneInfo("Europe/Paris")
-
-CATEGORIES = {
-    "ransomware": "rançongiciel",
-    "phishing": "hameçonnage",
-    "account_compromise": "compromission de compte",
-    "malware": "logiciel malveillant",
-    "denial_of_service": "déni de service",
-    "intrusion": "intrusion",
-    "data_theft": "vol de données",
-    "vulnerability_exploitation": "exploitation de vulnérabilité",
-    "technical_failure": "défaillance technique",
-    "human_error": "erreur humaine",
-    "provider_incident": "incident chez un prestataire",
-    "equipment_theft": "vol de matériel",
-    "other": "autre",
-}
-ORIGINS = {"malicious": "malveillante", "accidental": "accidentelle", "unknown": "inconnue"}
-STRUCTURE_TYPES = {
-    "health_facility": "établissement de santé",
-    "medico_social": "établissement médico-social",
-    "biology_lab": "laboratoire de biologie médicale",
-    "radiotherapy_centre": "centre de radiothérapie",
-    "other": "autre structure",
-}
-KINDS = {
-    RevisionKind.initial: "déclaration initiale",
-    RevisionKind.early_warning: "alerte précoce",
-    RevisionKind.notification: "notification d'incident",
-    RevisionKind.final_report: "rapport final",
-    RevisionKind.update: "mise à jour",
-}
 
 
 @dataclass(frozen=True)

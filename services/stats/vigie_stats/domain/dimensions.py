@@ -18,6 +18,26 @@ class Dimension(StrEnum):
     degraded_mode = "degraded_mode"
     patient_safety = "patient_safety"
     support_requested = "support_requested"
+    severity = "severity"
+
+
+class SeverityGrade(StrEnum):
+    """Severity as one dimension: grave and/or significatif, or neither."""
+
+    grave_significatif = "grave_significatif"
+    grave = "grave"
+    significatif = "significatif"
+    none = "none"
+
+
+def severity_grade(grave: bool, significatif: bool) -> SeverityGrade:
+    if grave and significatif:
+        return SeverityGrade.grave_significatif
+    if grave:
+        return SeverityGrade.grave
+    if significatif:
+        return SeverityGrade.significatif
+    return SeverityGrade.none
 
 
 class InvalidQuery(ValueError):

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from vigie_contracts.events import DeclarationEnriched
+from vigie_contracts.events import DeclarationEnriched, NotificationDispatched
 from vigie_kit.consumer import Subscription
 
-from ..handlers import record_fact
+from ..handlers import record_delivery, record_fact
 
 FACTS = Subscription(
     group="stats.facts",
@@ -13,4 +13,10 @@ FACTS = Subscription(
     event_type=DeclarationEnriched,
     handler=record_fact,
 )
-SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (FACTS,)
+DELIVERY = Subscription(
+    group="stats.delivery",
+    topic=NotificationDispatched.topic,
+    event_type=NotificationDispatched,
+    handler=record_delivery,
+)
+SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
