@@ -1,6 +1,6 @@
-"""The real stack for the cross-service tests: a Kafka broker and a PostgreSQL server started
-from an empty state, the four services as separate processes, a stand-in ARS receiver and an
-OTLP trace receiver in the test process."""
+"""The real stack for the cross-service tests: a Kafka broker, a PostgreSQL server and a Zipkin
+server started from an empty state, the four services as separate processes, and the agencies'
+stand-ins (webhook receiver, mail server) in the test process."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
@@ -9,7 +9,6 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.support.otlp import OtlpCollector
 from vigie_stack.config import StackConfig, profile
 from vigie_stack.mailbox import Mailbox, local_tls, smtp_password
 from vigie_stack.receiver import WebhookReceiver, directory_secrets, write_directory
@@ -31,14 +30,6 @@ def stack_config() -> StackConfig:
 
 
 @pytest.fixture(scope="session")
-def otlp() -> Iterator[OtlpCollector]:
-    collector = OtlpCollector()
-    collector.start()
-    yield collector
-    collector.stop()
-
-
-@pytest.fixture(scope="session")
 def receiver(stack_config: StackConfig) -> Iterator[WebhookReceiver]:
     write_directory(stack_config, f"http://127.0.0.1:{stack_config.receiver_port}")
     receiver = WebhookReceiver(directory_secrets(stack_config.recipients_file), port=stack_config.receiver_port)
@@ -57,17 +48,15 @@ def mailbox(stack_config: StackConfig) -> Iterator[Mailbox]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def stack(
-    stack_config: StackConfig, receiver: WebhookReceiver, mailbox: Mailbox, otlp: OtlpCollector
-) -> AsyncIterator[Stack]:
+async def stack(stack_config: StackConfig, receiver: WebhookReceiver, mailbox: Mailbox) -> AsyncIterator[Stack]:
     stack = Stack(
         stack_config,
         service_env={
             "*": {
                 "VIGIE_CONSUMER_BATCH_TIMEOUT_MS": "20",
                 "VIGIE_OUTBOX_POLL_SECONDS": "0.5",
-                "OTEL_TRACES_EXPORTER": "otlp",
-                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": otlp.endpoint,
+                # Spans go to the stack's Zipkin, as in the dev stack, a little sooner.
+                "OTEL_TRACES_EXPORTER": "zipkin",
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
             },
             "notification": {

@@ -1,5 +1,6 @@
-"""While Kafka is down the intake keeps answering 202; once it is back, the outbox publishes
-every declaration exactly once."""
+"""While Kafka is down the intake keeps answering 202, the services say they are not ready and
+the outbox backlog shows in the metrics; once it is back, the outbox publishes every declaration
+exactly once."""
 
 import asyncio
 from collections import Counter
@@ -9,7 +10,7 @@ import httpx
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
 
-from ..support.pipeline import read_topic, scalar, settle, wait_for_status
+from ..support.pipeline import read_topic, scalar, scrape, settle, total, wait_for_status, wait_readiness
 
 
 async def test_declarations_taken_during_a_broker_outage_are_published_once_it_is_back(
@@ -25,10 +26,15 @@ async def test_declarations_taken_during_a_broker_outage_are_published_once_it_i
             ids.append(response.json()["id"])
         waiting = await scalar(stack, "declaration", "SELECT count(*) FROM outbox")
         assert waiting == 10
+        metrics = await scrape(stack, "declaration")
+        assert total(metrics, "vigie_outbox_backlog_messages") == 10
+        assert total(metrics, "vigie_outbox_oldest_age_seconds") > 0
+        await wait_readiness(stack, ready=False, missing="kafka")
         for declaration_id in ids:
             assert (await api.get(f"/v1/declarations/{declaration_id}")).json()["status"] == "received"
     finally:
         await asyncio.to_thread(stack.kafka.start)
+    await wait_readiness(stack, ready=True, timeout=60)
 
     await wait_for_status(api, ids, timeout=120)
     await settle(stack)

@@ -1,72 +1,103 @@
-"""One declaration is one trace, from the HTTP request to the last webhook, across the four
-services: the trace context travels through the outbox and in the Kafka headers."""
+"""One declaration is one trace, from the HTTP request to the last webhook and e-mail, across
+the four services, found in the stack's real Zipkin server by the declaration's reference, as
+an ops person would find it."""
+
+import asyncio
+from typing import Any
 
 import httpx
-from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from vigie_contracts.tracing import DECLARATION_ID, DECLARATION_REFERENCE
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
 
-from ..support.otlp import OtlpCollector
 from ..support.pipeline import settle, wait_for_status, wait_until
 
 SERVICES = {"declaration", "enrichment", "notification", "stats"}
+# ARS and CERT Santé by webhook and by e-mail, and the declarant's acknowledgement.
+DELIVERIES = 5
 
 
-async def test_one_declaration_is_one_trace_across_the_four_services(
-    stack: Stack, api: httpx.AsyncClient, otlp: OtlpCollector
-) -> None:
+async def test_one_declaration_is_one_trace_across_the_four_services(stack: Stack, api: httpx.AsyncClient) -> None:
     response = await api.post("/v1/declarations", json=declaration(finess=finess_in("76", 730001)))
-    declaration_id = response.json()["id"]
-    await wait_for_status(api, [declaration_id])
+    accepted = response.json()
+    await wait_for_status(api, [accepted["id"]])
     await settle(stack)
 
-    async def whole_trace_exported() -> bool:
-        traces = otlp.traces_with("vigie.declaration.id", declaration_id)
+    found: list[list[dict[str, Any]]] = []
+
+    async def whole_trace_in_zipkin() -> bool:
+        traces = await asyncio.to_thread(stack.zipkin.traces_tagged, DECLARATION_REFERENCE, accepted["reference"])
         if len(traces) != 1:
             return False
-        spans = otlp.trace(next(iter(traces)))
-        return {span.service for span in spans} == SERVICES and sum(
-            1 for span in spans if span.name.startswith("notify ")
-        ) == 5  # ARS and CERT Santé by webhook and e-mail, the declarant by e-mail
+        spans = traces[0]
+        found[:] = traces
+        return {service(s) for s in spans} == SERVICES and sum(
+            1 for s in spans if s.get("name", "").startswith("notify ")
+        ) == DELIVERIES
 
-    await wait_until(whole_trace_exported, timeout=30, what="the declaration's whole trace")
-    (trace_id,) = otlp.traces_with("vigie.declaration.id", declaration_id)
-    spans = otlp.trace(trace_id)
-    by_id = {span.span_id: span for span in spans}
+    await wait_until(whole_trace_in_zipkin, timeout=60, what="the declaration's whole trace in Zipkin")
+    (spans,) = found
+    by_id = {span["id"]: span for span in spans}
+    assert len({span["traceId"] for span in spans}) == 1
 
-    roots = [span for span in spans if span.parent_id is None]
-    assert len(roots) == 1
-    assert roots[0].service == "declaration"
-    assert roots[0].kind == Span.SPAN_KIND_SERVER
-    assert roots[0].name.startswith("POST /v1/declarations")
-    assert all(span.parent_id in by_id for span in spans if span.parent_id), "a span's parent is missing"
+    roots = [span for span in spans if "parentId" not in span]
+    assert len(roots) == 1, [span["name"] for span in roots]
+    (root,) = roots
+    assert service(root) == "declaration"
+    assert root["kind"] == "SERVER"
+    assert root["name"].startswith("post /v1/declarations")
+    tagged = [
+        s for s in spans if service(s) == "declaration" and s.get("tags", {}).get(DECLARATION_ID) == accepted["id"]
+    ]
+    assert any(s["tags"].get(DECLARATION_REFERENCE) == accepted["reference"] for s in tagged)
+    assert all(span["parentId"] in by_id for span in spans if "parentId" in span), "a span's parent is missing"
+    # The database work of the request is in the trace, under the request.
+    assert any(service(s) == "declaration" and s["name"].startswith("insert") for s in spans)
 
-    def hop(service: str, name: str) -> list[str]:
-        """The services of the chain of parents above each ``name`` span of ``service``."""
-        chains = []
+    def chains(of_service: str, name: str) -> list[str]:
+        """For each ``name`` span of ``of_service``, the chain of its parents, nearest first."""
+        found_chains = []
         for span in spans:
-            if span.service == service and span.name == name:
+            if service(span) == of_service and span["name"] == name:
                 chain, current = [], span
-                while current.parent_id is not None:
-                    current = by_id[current.parent_id]
-                    chain.append(f"{current.service}:{current.name}")
-                chains.append(" <- ".join(chain))
-        assert chains, f"no {name} span in {service}"
-        return chains
+                while "parentId" in current:
+                    current = by_id[current["parentId"]]
+                    chain.append(f"{service(current)}:{current['name']}")
+                found_chains.append(" <- ".join(chain))
+        assert found_chains, f"no {name} span in {of_service}"
+        return found_chains
 
-    # Each Kafka hop: the consumer's process span is the child of the producer's publish span.
-    for chain in hop("enrichment", "declaration.submitted.v1 process"):
-        assert chain.startswith("declaration:declaration.submitted.v1 publish")
-    for service in ("notification", "stats", "declaration"):
-        for chain in hop(service, "declaration.enriched.v1 process"):
+    # Each Kafka hop: the consumer's process span is the child of the producer's publish span,
+    # itself under the work that wrote the outbox row.
+    for chain in chains("enrichment", "declaration.submitted.v1 process"):
+        assert chain == (
+            "declaration:declaration.submitted.v1 publish <- declaration:fastapi.endpoint"
+            " <- declaration:post /v1/declarations"
+        )
+    for of_service in ("notification", "stats", "declaration"):
+        for chain in chains(of_service, "declaration.enriched.v1 process"):
             assert chain.startswith(
                 "enrichment:declaration.enriched.v1 publish <- enrichment:declaration.submitted.v1 process"
             )
-    for chain in hop("declaration", "notification.dispatched.v1 process"):
+    for chain in chains("declaration", "notification.dispatched.v1 process"):
         assert chain.startswith("notification:notification.dispatched.v1 publish <- notification:notify ")
-    webhook_posts = [
-        s for s in spans if s.service == "notification" and s.kind == Span.SPAN_KIND_CLIENT and s.name == "POST"
-    ]
-    assert len(webhook_posts) == 2
-    assert all(by_id[s.parent_id].name.startswith("notify ") for s in webhook_posts if s.parent_id)
+    for chain in chains("stats", "notification.dispatched.v1 process"):
+        assert chain.startswith("notification:notification.dispatched.v1 publish <- notification:notify ")
+
+    # Each delivery joins the trace from its durable row, under the event that planned it, and
+    # each webhook POST is a client span under its delivery.
+    notify = [span for span in spans if span["name"].startswith("notify ")]
+    assert all(by_id[span["parentId"]]["name"] == "declaration.enriched.v1 process" for span in notify)
+    assert all(span["tags"][DECLARATION_REFERENCE] == accepted["reference"] for span in notify)
+    posts = [span for span in spans if service(span) == "notification" and span.get("kind") == "CLIENT"]
+    webhooks = [span for span in posts if span["name"] == "post"]
+    assert len(webhooks) == 2
+    assert all(by_id[span["parentId"]]["name"].endswith(" by webhook") for span in webhooks)
+    emails = [span for span in posts if span["name"] == "smtp send"]
+    assert len(emails) == 3
+    assert all(by_id[span["parentId"]]["name"].endswith(" by email") for span in emails)
+
+
+def service(span: dict[str, Any]) -> str:
+    return str(span.get("localEndpoint", {}).get("serviceName", "?"))

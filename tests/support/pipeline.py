@@ -9,8 +9,10 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from vigie_contracts.topics import ALL_TOPICS
+from vigie_stack.config import SERVICES
 from vigie_stack.stack import Stack
 
 GROUPS = {
@@ -153,3 +155,43 @@ async def wait_for_status(
 
 
 TOPIC_NAMES = [name for spec in ALL_TOPICS for name in (spec.name, spec.dead_letter)]
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(stack: Stack, service: str) -> Samples:
+    async with httpx.AsyncClient(base_url=stack.config.service_url(service), timeout=10) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of ``name`` over the series whose labels include ``labels``."""
+    wanted = set(labels.items())
+    return sum(value for (sample, series), value in samples.items() if sample == name and wanted <= series)
+
+
+async def probes(stack: Stack, probe: str) -> dict[str, httpx.Response]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return {
+            service: await client.get(f"{stack.config.service_url(service)}/health/{probe}") for service in SERVICES
+        }
+
+
+async def wait_readiness(stack: Stack, *, ready: bool, missing: str | None = None, timeout: float = 30) -> None:
+    async def reached() -> bool:
+        answers = await probes(stack, "ready")
+        if ready:
+            return all(answer.status_code == 200 for answer in answers.values())
+        return all(
+            answer.status_code == 503 and answer.json()["checks"][missing] is False for answer in answers.values()
+        )
+
+    await wait_until(reached, timeout=timeout, what=f"every service {'ready' if ready else f'unready ({missing})'}")

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sys
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -104,3 +105,26 @@ def test_log_lines_are_json_with_the_trace_and_the_declaration() -> None:
     assert line["service"] == "declaration"
     assert line["declaration_id"] == "d-1"
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+
+
+def test_log_lines_never_carry_secrets_or_social_security_numbers() -> None:
+    formatter = JsonLogFormatter("notification")
+    message = (
+        "request with Authorization: Bearer vg_live_s3cr3t failed; "
+        "connecting to postgresql+asyncpg://notification:Hunter2pass@127.0.0.1:5432/notification; "
+        'smtp password=Tr0ub4dor&3 {"secret": "whsec_abc"} token: abc.def '
+        "patient 2 84 05 2A 123 456 32 was mentioned"
+    )
+    record = logging.LogRecord("vigie", logging.ERROR, __file__, 1, "%s", (message,), None)
+    try:
+        raise RuntimeError("api_key=ak_123456 refused")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    line = formatter.format(record)
+    for secret in ("vg_live_s3cr3t", "Hunter2pass", "Tr0ub4dor", "whsec_abc", "abc.def", "ak_123456", "123 456 32"):
+        assert secret not in line, secret
+    entry = json.loads(line)
+    assert "Bearer ***" in entry["message"]
+    assert "notification:***@127.0.0.1" in entry["message"]
+    assert "[NIR masqué]" in entry["message"]
+    assert "127.0.0.1:5432/notification" in entry["message"], "only the secret is masked"

@@ -9,13 +9,14 @@ dead-letter twin with the reason in its headers, and the partition goes on. A tr
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy.exc
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -31,6 +32,7 @@ from vigie_contracts.events import Envelope
 from vigie_contracts.topics import TopicSpec
 
 from .db import Sessions, unit_of_work
+from .metrics import CONSUMER_LAG, DEAD_LETTERED, EVENTS_PROCESSED, HANDLER_DURATION
 from .tables import ProcessedEvent
 from .telemetry import DECLARATION_ID, context_from_headers
 
@@ -111,7 +113,9 @@ async def apply_events(
                 DECLARATION_ID: str(event.declaration_id),
             },
         ):
+            started = time.perf_counter()
             await subscription.handler(session, event)
+            HANDLER_DURATION.labels(group, record.topic).observe(time.perf_counter() - started)
         applied += 1
     return applied
 
@@ -129,6 +133,7 @@ class BatchProcessor(Generic[E]):
         self._failures = 0
         self.applied = 0
         self.dead_lettered = 0
+        self.subscriber: Any = None  # FastStream's subscriber, set by ``subscribe``
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         events: list[tuple[ConsumerRecord[Any, Any], E]] = []
@@ -184,8 +189,9 @@ class BatchProcessor(Generic[E]):
 
     async def _apply(self, events: list[tuple[ConsumerRecord[Any, Any], E]]) -> None:
         async with unit_of_work(self.sessions()) as session:
-            await apply_events(session, self.subscription, events)
+            applied = await apply_events(session, self.subscription, events)
         self.applied += len(events)
+        EVENTS_PROCESSED.labels(self.subscription.group, self.subscription.topic.name).inc(applied)
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         topic = self.subscription.topic
@@ -202,6 +208,7 @@ class BatchProcessor(Generic[E]):
         )
         await self.broker.publish(record.value, topic.dead_letter, key=record.key, headers=headers)
         self.dead_lettered += 1
+        DEAD_LETTERED.labels(self.subscription.group, record.topic).inc()
         log.error(
             "%s: sent %s[%s]@%s to %s: %s",
             self.subscription.group,
@@ -211,6 +218,24 @@ class BatchProcessor(Generic[E]):
             topic.dead_letter,
             reason[:200],
         )
+
+    async def measure_lag(self) -> None:
+        """Set the lag gauge of each partition assigned to this process: the end of the log
+        minus the group's committed offset."""
+        consumer = getattr(self.subscriber, "consumer", None)
+        if consumer is None:
+            return
+        partitions: list[TopicPartition] = sorted(consumer.assignment())
+        if not partitions:
+            return
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        for partition in partitions:
+            committed = await consumer.committed(partition)
+            position = starts[partition] if committed is None else committed
+            CONSUMER_LAG.labels(self.subscription.group, partition.topic, str(partition.partition)).set(
+                max(ends[partition] - position, 0)
+            )
 
 
 def subscribe(
@@ -224,8 +249,7 @@ def subscribe(
     """Register ``subscription`` on ``broker``: offsets are committed only after the batch's
     effects are committed, and rewound when they could not be."""
     processor = BatchProcessor(subscription, sessions, broker)
-
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         subscription.topic.name,
         batch=True,
         group_id=subscription.group,
@@ -235,7 +259,10 @@ def subscribe(
         batch_timeout_ms=batch_timeout_ms,
         title=subscription.group,
     )
+
+    @subscriber
     async def consume(message: KafkaMessage) -> None:
         await processor.process(message.raw_message)  # type: ignore[arg-type]
 
+    processor.subscriber = subscriber
     return processor

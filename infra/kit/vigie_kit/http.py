@@ -1,5 +1,6 @@
 """HTTP basics shared by the services: problem+json errors (RFC 9457) and health endpoints."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from http import HTTPStatus
@@ -11,9 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 
+from .consumer import is_transient
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+# A dependency that does not answer within this is as unavailable as one that refuses.
+_CHECK_SECONDS = 2.0
 
 
 class ProblemResponse(JSONResponse):
@@ -133,6 +139,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
 
     async def on_unexpected(request: Request, error: Exception) -> ProblemResponse:
+        if is_transient(error):
+            log.warning("%s %s: %s unavailable (%s)", request.method, request.url.path, "a dependency", error)
+            return problem(
+                503,
+                "the service cannot reach its database right now; nothing was recorded, try again",
+                headers={"Retry-After": "5"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
         return problem(500, "an unexpected error occurred; nothing was recorded for this request")
 
@@ -189,7 +202,7 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
         results: dict[str, bool] = {}
         for name, check in checks.items():
             try:
-                results[name] = await check()
+                results[name] = await asyncio.wait_for(check(), _CHECK_SECONDS)
             except Exception:
                 results[name] = False
         ok = all(results.values())

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from vigie_contracts.events import Envelope
 
 from .kafka import BrokerConnection
+from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from .tables import OUTBOX_CHANNEL, OutboxMessage
 from .telemetry import DECLARATION_ID, context_from_headers, trace_headers
 
@@ -144,6 +145,8 @@ class OutboxRelay:
                 {"ids": [row.id for row in rows]},
             )
         self.published += len(rows)
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row.topic).inc()
         return len(rows)
 
     async def _publish(self, row: Any) -> "asyncio.Future[Any]":
@@ -183,3 +186,15 @@ class OutboxRelay:
 
         delivery.add_done_callback(finish)
         return delivery
+
+
+async def measure_backlog(engine: AsyncEngine) -> None:
+    """Set the outbox gauges: how many events wait, and for how long the oldest has."""
+    async with engine.connect() as connection:
+        waiting, oldest_age = (
+            await connection.execute(
+                sa.text("SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM outbox")
+            )
+        ).one()
+    OUTBOX_BACKLOG.set(waiting)
+    OUTBOX_OLDEST_AGE.set(float(oldest_age))

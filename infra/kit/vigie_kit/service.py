@@ -5,7 +5,7 @@ health endpoints. A service's ``bootstrap`` wires its own parts onto one of thes
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,14 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .consumer import BatchProcessor, E, Subscription, subscribe
 from .db import Sessions, create_engine, migrate, sessions
 from .http import health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
-from .outbox import OutboxRelay
+from .metrics import CONSUMER_LAG, Refresh, metrics_router
+from .outbox import OutboxRelay, measure_backlog
 from .settings import ServiceSettings
 from .telemetry import setup_logging, setup_tracing
 
@@ -49,6 +49,9 @@ class Service:
         self._workers: list[Worker] = []
         self._drains: list[Drain] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._gauges: list[Refresh] = [self._measure_lag]
+        if publishes:
+            self._gauges.append(self._measure_outbox)
         self._engine: AsyncEngine | None = None
         self._sessions: Sessions | None = None
 
@@ -74,6 +77,19 @@ class Service:
         )
         self.processors.append(processor)
         return processor
+
+    def gauge(self, refresh: Refresh) -> Refresh:
+        """Read ``refresh()`` into its gauges at every scrape of ``/metrics``."""
+        self._gauges.append(refresh)
+        return refresh
+
+    async def _measure_lag(self) -> None:
+        CONSUMER_LAG.clear()  # partitions revoked since the last scrape are no longer ours
+        for processor in self.processors:
+            await processor.measure_lag()
+
+    async def _measure_outbox(self) -> None:
+        await measure_backlog(self.engine)
 
     def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:
         """Close a resource of the service once everything else has stopped."""
@@ -164,19 +180,32 @@ class Service:
             return bool(await connection.scalar(sa.text("SELECT 1")) == 1)
 
     async def kafka_ready(self) -> bool:
-        return self.kafka.ready.is_set() and await self.broker.ping(timeout=2.0)
+        return self.kafka.ready.is_set() and await self.broker.ping(timeout=1.5)
 
     def app(self, *, title: str, description: str, version: str = "1.0.0") -> FastAPI:
         """The service's HTTP app; tracing and logging are set up here, at start, not at import."""
         setup_logging(self.settings.service_name, self.settings.log_level)
         setup_tracing(self.settings.service_name)
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
-        app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
+        app = FastAPI(
+            title=title,
+            description=description,
+            version=version,
+            lifespan=self.lifespan,
+            # FastAPI's own tracing: the request, its dependencies, endpoint and serialisation.
+            telemetry={"exclude": _unobserved, "metrics": False},
+        )
         app.state.service = self
         install_problem_handlers(app)
         app.include_router(health_router({"database": self.database_ready, "kafka": self.kafka_ready}))
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health/.*")
+        app.include_router(metrics_router(self._gauges))
         return app
+
+
+def _unobserved(scope: MutableMapping[str, Any]) -> bool:
+    """Probes and scrapes, which come every few seconds, make no traces."""
+    path = str(scope.get("path", ""))
+    return path.startswith("/health/") or path == "/metrics"
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -1,12 +1,15 @@
 """Tracing and logging set-up, and W3C trace context carried through outbox rows and Kafka headers.
 
 Exporters follow the standard ``OTEL_*`` variables: ``OTEL_TRACES_EXPORTER`` (``otlp``, the
-default, ``console`` or ``none``) and ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` for OTLP over HTTP.
+default, ``zipkin``, ``console`` or ``none``, several separated by commas),
+``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` for OTLP over HTTP, ``OTEL_EXPORTER_ZIPKIN_ENDPOINT`` for
+Zipkin, ``OTEL_TRACES_SAMPLER[_ARG]`` for sampling and ``OTEL_BSP_*`` for batching.
 """
 
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -18,15 +21,33 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
+from vigie_contracts.nir import mask_nir
+from vigie_contracts.tracing import DECLARATION_ID, DECLARATION_REFERENCE
+
 KafkaHeaders = Iterable[tuple[str, bytes]]
 
-# Attribute names ops search by (``vigie.declaration.id = …`` in the tracing UI).
-DECLARATION_ID = "vigie.declaration.id"
-DECLARATION_REFERENCE = "vigie.declaration.reference"
+__all__ = [
+    "DECLARATION_ID",
+    "DECLARATION_REFERENCE",
+    "JsonLogFormatter",
+    "context_from_headers",
+    "scrub",
+    "setup_logging",
+    "setup_tracing",
+    "trace_headers",
+    "tracer_provider",
+]
 
 
 def setup_tracing(service_name: str, *processors: SpanProcessor) -> TracerProvider:
     """Install this process's tracer provider; extra processors serve tests and benchmarks."""
+    provider = tracer_provider(service_name, *processors)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer_provider(service_name: str, *processors: SpanProcessor) -> TracerProvider:
+    """A tracer provider exporting where the ``OTEL_*`` variables say."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     for name in os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(","):
         match name.strip():
@@ -36,6 +57,10 @@ def setup_tracing(service_name: str, *processors: SpanProcessor) -> TracerProvid
                 )
 
                 provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            case "zipkin":
+                from opentelemetry.exporter.zipkin.json import ZipkinExporter  # noqa: PLC0415
+
+                provider.add_span_processor(BatchSpanProcessor(ZipkinExporter()))
             case "console":
                 provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
             case "none" | "":
@@ -44,7 +69,6 @@ def setup_tracing(service_name: str, *processors: SpanProcessor) -> TracerProvid
                 raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {other!r}")
     for processor in processors:
         provider.add_span_processor(processor)
-    trace.set_tracer_provider(provider)
     return provider
 
 
@@ -64,8 +88,25 @@ def context_from_headers(headers: Mapping[str, str] | KafkaHeaders) -> otel_cont
     return propagate.extract(carrier)
 
 
+# What must never reach a log line even when a library puts it in an error message: bearer
+# tokens, the password in a URL, and ``password=…``/``secret: …`` pairs.
+_SECRET = re.compile(
+    r"(?P<bearer>\b[Bb]earer\s+)[^\s\"',;]+"
+    r"|(?P<userinfo>://[^/\s:@]*:)[^@\s/]+(?=@)"
+    r"|(?P<pair>\b(?:password|passwd|pwd|secret|token|api[_-]?key)\b[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&}]+",
+    re.IGNORECASE,
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with secrets and social security numbers masked."""
+    text = _SECRET.sub(lambda m: f"{m['bearer'] or m['userinfo'] or m['pair']}***", text)
+    return mask_nir(text)[0]
+
+
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object per line, with the trace and span of the work being logged."""
+    """One JSON object per line, with the trace and span of the work being logged; secrets and
+    social security numbers are masked whatever logged them."""
 
     def __init__(self, service_name: str) -> None:
         super().__init__()
@@ -77,7 +118,7 @@ class JsonLogFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service_name,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         span_context = trace.get_current_span().get_span_context()
         if span_context.is_valid:
@@ -87,7 +128,7 @@ class JsonLogFormatter(logging.Formatter):
             if (value := record.__dict__.get(key)) is not None:
                 entry[key] = str(value)
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -31,6 +31,7 @@ class StackConfig:
     postgres_port: int
     receiver_port: int
     smtp_port: int = 0
+    zipkin_port: int = 0
     service_ports: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -58,6 +59,10 @@ class StackConfig:
     def recipients_file(self) -> Path:
         return self.state / "recipients.json"
 
+    @property
+    def zipkin_url(self) -> str:
+        return f"http://127.0.0.1:{self.zipkin_port}"
+
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.service_ports[service]}"
 
@@ -72,6 +77,7 @@ def profile(name: str) -> StackConfig:
             controller_port=19093,
             postgres_port=15432,
             receiver_port=8190,
+            zipkin_port=19411,
             smtp_port=8125,
             service_ports={
                 "declaration": 8100,
@@ -88,6 +94,7 @@ def profile(name: str) -> StackConfig:
             controller_port=29093,
             postgres_port=25432,
             receiver_port=8290,
+            zipkin_port=29411,
             smtp_port=8225,
             service_ports={
                 "declaration": 8200,
@@ -104,16 +111,18 @@ def profile(name: str) -> StackConfig:
             controller_port=39093,
             postgres_port=35432,
             receiver_port=8390,
+            zipkin_port=39411,
             smtp_port=8325,
             service_ports={"declaration": 8300, "enrichment": 8301, "notification": 8302, "stats": 8303},
         )
     raise ValueError(f"unknown stack profile {name!r}")
 
 
-def kafka_version(root: Path) -> str:
-    """The pinned Kafka version, read from the one place it is written: infra/kafka/pom.xml."""
-    pom = (root / "infra" / "kafka" / "pom.xml").read_text()
-    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
+def pinned_version(root: Path, component: str) -> str:
+    """The version of a Java component (``kafka``, ``zipkin``), read from the one place it is
+    written: ``infra/<component>/pom.xml``."""
+    pom = (root / "infra" / component / "pom.xml").read_text()
+    match = re.search(rf"<{component}.version>([^<]+)</{component}.version>", pom)
     if match is None:
-        raise RuntimeError("infra/kafka/pom.xml does not pin <kafka.version>")
+        raise RuntimeError(f"infra/{component}/pom.xml does not pin <{component}.version>")
     return match.group(1)

@@ -105,6 +105,10 @@ Where to look next:
   national dashboard          {config.service_url("stats")}/tableau-de-bord
   statistics                  {config.service_url("stats")}/v1/stats?group_by=region,category
   service logs (JSON)         {config.logs}/
+  one declaration's trace     .state/tools/bin/uv run vigie-stack trace {accepted[0]["reference"]}
+                              or Zipkin, {config.zipkin_url}/zipkin/ with the tag
+                              vigie.declaration.reference={accepted[0]["reference"]}
+  metrics (Prometheus)        {api}/metrics (and each service's)
   one declaration, as CERT Santé (the demo's credentials are in {config.secrets}):
     TOKEN=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["national"])' \\
             < {config.secrets}/demo-credentials.json)

@@ -5,12 +5,12 @@ its dependencies into the local Maven cache and copies them into ``.state/cache`
 formatted once, and the one broker (also its own controller) listens on loopback only.
 """
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
-from .config import StackConfig, kafka_version
+from .config import StackConfig
+from .maven import MavenComponent
 from .process import is_running, port_open, spawn, stop, wait_for
 
 _LOG4J2 = """\
@@ -42,38 +42,17 @@ Configuration:
 class KafkaBroker:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.version = kafka_version(config.root)
+        self.maven = MavenComponent(config, "kafka")
+        self.version = self.maven.version
         self.home = config.state / "kafka"
         self.data = self.home / "data"
-        self.libs = config.cache / f"kafka-{self.version}" / "libs"
+        self.libs = self.maven.libs
         self.pid_file = self.home / "kafka.pid"
         self.log_file = config.logs / "kafka.log"
 
     def install(self) -> None:
         """Fetch the broker's jars with Maven (once per version)."""
-        marker = self.libs / ".complete"
-        if marker.is_file():
-            return
-        if shutil.which("mvn") is None or shutil.which("java") is None:
-            raise RuntimeError("Kafka needs java (17+) and mvn; run infra/bin/setup")
-        staging = self.libs.with_name("libs.partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        subprocess.run(  # noqa: S603
-            [  # noqa: S607
-                "mvn",
-                "-B",
-                "-q",
-                "-f",
-                str(self.config.root / "infra" / "kafka" / "pom.xml"),
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={staging}",
-            ],
-            check=True,
-        )
-        shutil.rmtree(self.libs, ignore_errors=True)
-        staging.rename(self.libs)
-        marker.write_text(self.version)
+        self.maven.install()
 
     def _java(self, main: str, *args: str, jvm: tuple[str, ...] = ("-Xmx64m",)) -> list[str]:
         return [

@@ -1,4 +1,4 @@
-"""The whole local stack: PostgreSQL, Kafka, the stand-in receiver and the four services.
+"""The whole local stack: PostgreSQL, Kafka, Zipkin, the stand-in receiver and the four services.
 
 Starting it twice reuses the state folder, so data survives a restart; ``down`` stops every
 process and keeps the data; ``reset`` deletes it.
@@ -23,6 +23,7 @@ from .postgres import PostgresServer
 from .process import is_running, spawn, stop, wait_for
 from .receiver import write_directory
 from .topics import provision_topics
+from .zipkin import ZipkinServer
 
 
 @dataclass
@@ -60,7 +61,11 @@ class ServiceProcess:
             "VIGIE_SMTP_PASSWORD": smtp_password(config),
             "VIGIE_SMTP_CA_FILE": str(local_tls(config).ca_file),
             "VIGIE_SMTP_SENDER": "vigie@vigie.test",
-            "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "none"),
+            # Spans go to the stack's Zipkin unless the environment names another backend.
+            "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
+            "OTEL_EXPORTER_ZIPKIN_ENDPOINT": os.environ.get(
+                "OTEL_EXPORTER_ZIPKIN_ENDPOINT", self.stack.zipkin.spans_endpoint
+            ),
             "PYTHONUNBUFFERED": "1",
         }
         env.update(self.stack.service_env.get(self.name, {}))
@@ -117,6 +122,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.kafka = KafkaBroker(self.config)
         self.postgres = PostgresServer(self.config)
+        self.zipkin = ZipkinServer(self.config)
         self.services = {name: ServiceProcess(name, self) for name in SERVICES}
 
     @property
@@ -125,10 +131,12 @@ class Stack:
 
     def start_infrastructure(self) -> None:
         self.config.state.mkdir(parents=True, exist_ok=True)
+        self.zipkin.start(wait=False)
         self.postgres.start()
         self.postgres.provision()
         self.kafka.start()
         self.provision_topics()
+        self.zipkin.wait()
 
     def provision_topics(self) -> list[str]:
         return asyncio.run(provision_topics(self.config.kafka_bootstrap))
@@ -186,6 +194,7 @@ class Stack:
         stop(self.receiver_pid_file, timeout=5)
         self.kafka.stop()
         self.postgres.stop()
+        self.zipkin.stop()
 
     def reset(self) -> None:
         self.down()
@@ -213,6 +222,7 @@ class Stack:
         return {
             "postgres": self.postgres.running(),
             "kafka": self.kafka.running(),
+            "zipkin": self.zipkin.running(),
             "receiver": is_running(self.receiver_pid_file) is not None,
             **{name: process.running() for name, process in self.services.items()},
         }

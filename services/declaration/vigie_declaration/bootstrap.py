@@ -10,6 +10,7 @@ from vigie_kit.service import Service
 
 from .config import DeclarationSettings
 from .entrypoints import events, http
+from .entrypoints.metrics import IntakeMetrics
 from .entrypoints.ratelimit import RateLimiter
 from .handlers import RevisionCreate
 
@@ -31,5 +32,6 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     app.state.rate_limiter = RateLimiter(settings.rate_per_minute)
     app.include_router(http.router)
+    app.add_middleware(IntakeMetrics)
     document(app, DeclarationContent, RevisionCreate)
     return app

@@ -6,6 +6,7 @@ When a declaration joins a campaign, the declarations it joins learn it too: the
 enrichment is published again with the campaign (same revision, so nobody is notified twice).
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -33,6 +34,8 @@ from .domain.taxonomy import classify, facts_of
 from .domain.territory import locate
 from .intel.store import find_matches
 from .orm import Enrichment
+
+log = logging.getLogger(__name__)
 
 PRODUCER = "enrichment"
 _CAMPAIGNS = uuid5(NAMESPACE_URL, "https://vigie/campaigns")
@@ -290,6 +293,16 @@ async def enrich(session: AsyncSession, event: DeclarationSubmitted, *, window: 
     joined = await _register(session, event.declaration_id, content, keys, window)
     data = await assemble(session, event.declaration_id, event.data, observed, now)
     await _keep(session, event.declaration_id, data)
+    log.info(
+        "enriched revision %d of %s: region %s, %s, %d threat matches, %d campaign links",
+        data.revision,
+        data.reference,
+        data.region.code,
+        "grave" if data.severity and data.severity.grave else "not grave",
+        len(data.matches),
+        len(data.campaigns),
+        extra={"declaration_id": event.declaration_id, "reference": data.reference},
+    )
     events = [_event(event.declaration_id, data, now)]
     for other in sorted(joined):
         latest = await session.scalar(

@@ -45,6 +45,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         service, directory, WebhookSender(client), EmailSender(server) if server else None, settings
     )
     service.worker(worker.run, drain=worker.drain)
+    service.gauge(worker.measure)
     service.on_shutdown(client.aclose)
     return service.app(
         title="Vigie — notification",

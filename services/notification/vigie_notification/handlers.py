@@ -147,6 +147,18 @@ async def next_due_in(session: AsyncSession) -> float | None:
     return None if seconds is None else max(float(seconds), 0.0)
 
 
+async def waiting(session: AsyncSession) -> dict[DeliveryStatus, int]:
+    """How many deliveries wait, by status (sent ones excluded)."""
+    rows = await session.execute(
+        sa.select(col(Delivery.status), sa.func.count())
+        .where(col(Delivery.status).in_([s for s in DeliveryStatus if s is not DeliveryStatus.sent]))
+        .group_by(col(Delivery.status))
+    )
+    counts = dict.fromkeys(DeliveryStatus, 0)
+    counts.update({DeliveryStatus(status): count for status, count in rows.tuples()})
+    return counts
+
+
 async def record_attempt(
     session: AsyncSession,
     delivery: Delivery,

@@ -6,6 +6,7 @@ problem+json answer. Routes translate and delegate; the rules live in the handle
 """
 
 import json
+import logging
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -13,6 +14,7 @@ from uuid import UUID
 import sqlalchemy.exc
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
 
 from vigie_contracts.declaration import Category, DeclarationContent
@@ -34,6 +36,7 @@ from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.db import Sessions, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
+from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
 
 from ..adapters.orm import AuditEntry, Declaration
 from ..config import DeclarationSettings
@@ -57,6 +60,8 @@ from ..handlers import (
     submit_declaration,
 )
 from .ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
@@ -419,9 +424,19 @@ async def _accept(sessions: Sessions, response: Response, work: Any, *args: Any,
             raise _problem(error) from None
     declaration = accepted.declaration
     response.headers["Location"] = f"/v1/declarations/{declaration.id}"
+    # Ops find a declaration's trace by its id or its reference (see the README).
+    trace.get_current_span().set_attributes(
+        {DECLARATION_ID: str(declaration.id), DECLARATION_REFERENCE: declaration.reference}
+    )
     if accepted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
         return DeclarationAccepted.model_validate(accepted.response)
+    log.info(
+        "accepted revision %d of %s",
+        accepted.revision,
+        declaration.reference,
+        extra={"declaration_id": declaration.id, "reference": declaration.reference},
+    )
     return DeclarationAccepted(
         id=declaration.id,
         reference=declaration.reference,

@@ -32,10 +32,11 @@ from ..adapters.email import EmailSender, compose
 from ..adapters.orm import Delivery
 from ..adapters.webhook import SendResult, WebhookSender
 from ..config import NotificationSettings
-from ..domain.delivery import retry_delay
+from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import claim_due, next_due_in, record_attempt
+from ..handlers import claim_due, next_due_in, record_attempt, waiting
+from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -110,6 +111,14 @@ class DeliveryWorker:
         self._wakeup.set()
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
+
+    async def measure(self) -> None:
+        """Set the gauges of what waits to be sent (read at each scrape of ``/metrics``)."""
+        async with unit_of_work(self.service.sessions) as session:
+            counts = await waiting(session)
+        DELIVERIES_PENDING.set(counts[DeliveryStatus.pending] + counts[DeliveryStatus.sending])
+        RETRIES_PENDING.set(counts[DeliveryStatus.retrying])
+        DEAD_LETTERED.set(counts[DeliveryStatus.failed])
 
     async def run(self, _: Service) -> None:
         async with self.service.engine.connect() as listener:
@@ -210,7 +219,18 @@ class DeliveryWorker:
                     retry_in=timedelta(seconds=delay),
                 )
             span.set_attribute("vigie.delivery.outcome", str(outcome))
-            if outcome is not None and not result.delivered:
+            if outcome is not None:
+                DELIVERY_ATTEMPTS.labels(delivery.recipient_code, delivery.channel, str(outcome)).inc()
+            if outcome is not None and result.delivered:
+                log.info(
+                    "sent %s to %s by %s, attempt %d",
+                    delivery.reference,
+                    delivery.recipient_code,
+                    delivery.channel,
+                    delivery.attempts,
+                    extra={"declaration_id": delivery.declaration_id, "reference": delivery.reference},
+                )
+            elif outcome is not None:
                 log.warning(
                     "delivery %s to %s by %s, attempt %d: %s (%s)",
                     delivery.id,
