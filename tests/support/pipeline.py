@@ -100,18 +100,42 @@ async def consumer_lag(stack: Stack) -> dict[str, int]:
         await admin.close()
 
 
+# The pipeline's stages in the order work flows through them: an outbox, then the groups that
+# consume what it publishes. Checked in this order, work moving on while we look is always met
+# again further down; checked out of order, it could slip behind the check and look idle.
+STAGES: list[tuple[str, str | list[str]]] = [
+    ("outbox", "declaration"),
+    ("lag", ["enrichment.enrich"]),
+    ("outbox", "enrichment"),
+    ("lag", ["notification.plan", "stats.facts", "declaration.enrichment-status"]),
+    ("deliveries", "notification"),
+    ("outbox", "notification"),
+    ("lag", ["declaration.delivery-status", "stats.delivery"]),
+]
+
+
 async def settle(stack: Stack, timeout: float = 60.0) -> None:
     """Wait until the pipeline is idle: every outbox empty, every delivery finished, every
-    consumer group caught up. Tests that compare before and after start from here."""
+    consumer group caught up, seen stage by stage in the order work flows, twice in a row.
+    Tests that compare before and after start from here."""
+
+    async def stage_idle(kind: str, what: str | list[str]) -> bool:
+        if kind == "outbox":
+            return not await scalar(stack, str(what), "SELECT count(*) FROM outbox")
+        if kind == "deliveries":
+            unfinished = "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'retrying')"
+            return not await scalar(stack, str(what), unfinished)
+        lag = await consumer_lag(stack)
+        return not any(lag[group] for group in what)
+
+    async def idle_once() -> bool:
+        for kind, what in STAGES:
+            if not await stage_idle(kind, what):
+                return False
+        return True
 
     async def idle() -> bool:
-        for service in ("declaration", "enrichment", "notification"):
-            if await scalar(stack, service, "SELECT count(*) FROM outbox"):
-                return False
-        unfinished = "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'retrying')"
-        if await scalar(stack, "notification", unfinished):
-            return False
-        return not any((await consumer_lag(stack)).values())
+        return await idle_once() and await idle_once()
 
     await wait_until(idle, timeout=timeout, interval=0.3, what="an idle pipeline")
 
