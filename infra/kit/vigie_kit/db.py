@@ -29,7 +29,9 @@ def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = No
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No ping before each checkout (three round trips per transaction): a connection broken
+        # by a database restart fails its next use as a transient error, which invalidates the
+        # pool; consumers redeliver, and HTTP callers get a 503 to retry on.
         connect_args=connect_args,
     )
 

@@ -72,6 +72,7 @@ class Mailbox:
     received: dict[str, list[EmailMessage]] = field(default_factory=lambda: defaultdict(list))
     duplicates: list[str] = field(default_factory=list)
     refused_logins: int = 0
+    logins: int = 0
     _ids: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
@@ -82,6 +83,7 @@ class Mailbox:
         expected = hashlib.sha256(f"{SMTP_USER}:{self.password}".encode()).digest()
         given = hashlib.sha256(data.login + b":" + data.password).digest()
         if hmac.compare_digest(expected, given):
+            self.logins += 1
             return AuthResult(success=True)
         self.refused_logins += 1
         return AuthResult(success=False, handled=False)

@@ -95,6 +95,7 @@ class WebhookReceiver:
     rejected: list[str] = field(default_factory=list)
     # Event ids that arrived again after being recorded (deduplicated, acknowledged).
     duplicates: list[str] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
     behaviour: dict[str, Behaviour] = field(default_factory=dict)
     _server: BackgroundServer | None = None
 
@@ -127,14 +128,21 @@ class WebhookReceiver:
         event_id = request.headers["vigie-event-id"]
         # A receiver deduplicates on the event id: a retried notification is acknowledged,
         # not recorded twice.
-        if any(r.event_id == event_id for r in self.received[recipient]):
+        if (recipient, event_id) in self.seen:
             self.duplicates.append(event_id)
             return Response(status_code=200)
+        self.seen.add((recipient, event_id))
         received = Received(recipient, event_id, json.loads(body), time.time())
         self.received[recipient].append(received)
         if self.record_file is not None:
+            line = {
+                "recipient": recipient,
+                "event_id": event_id,
+                "received_at": received.received_at,
+                "body": received.body,
+            }
             with self.record_file.open("a") as record:
-                record.write(json.dumps({"recipient": recipient, "event_id": event_id, "body": received.body}) + "\n")
+                record.write(json.dumps(line) + "\n")
         return Response(status_code=204)
 
     def verify(self, recipient: str, headers: Any, body: bytes) -> str | None:

@@ -2,6 +2,8 @@
 the declarant."""
 
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 from uuid import uuid4
 
@@ -92,13 +94,18 @@ def test_the_declarant_gets_the_reference_and_the_clocks_that_apply() -> None:
 
 def test_the_email_is_text_and_html_with_a_stable_message_id() -> None:
     item = notification(urgent=False)
-    email = compose(
+    composed = compose(
         item.notification_id,
         agency_message(item, RecipientKind.ars),
         sender="vigie@sante.example",
         to="alerte@ars.example",
     )
+    # Read back as a receiving mail system reads it.
+    email = message_from_bytes(composed.as_bytes(), policy=policy.default)
+    assert isinstance(email, EmailMessage)
     assert email["Message-ID"] == f"<{item.notification_id}@vigie.sante>"
+    assert email["Subject"] == agency_message(item, RecipientKind.ars).subject
+    assert email["Content-Language"] == "fr"
     assert email.get_content_type() == "multipart/alternative"
     kinds = [part.get_content_type() for part in email.iter_parts()]
     assert kinds == ["text/plain", "text/html"]

@@ -41,12 +41,13 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         service.subscribe(subscription)
     client = make_client(settings.webhook_timeout_seconds)
     HTTPXClientInstrumentor().instrument_client(client)
-    worker = DeliveryWorker(
-        service, directory, WebhookSender(client), EmailSender(server) if server else None, settings
-    )
+    email = EmailSender(server) if server else None
+    worker = DeliveryWorker(service, directory, WebhookSender(client), email, settings)
     service.worker(worker.run, drain=worker.drain)
     service.gauge(worker.measure)
     service.on_shutdown(client.aclose)
+    if email is not None:
+        service.on_shutdown(email.close)
     return service.app(
         title="Vigie — notification",
         description="Tells every ARS and CERT Santé of each declaration, once per channel.",
