@@ -3,6 +3,8 @@ a session the server has closed meanwhile is replaced without failing the messag
 SMTP server requiring STARTTLS and authentication."""
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email.mime.multipart import MIMEMultipart
 from pathlib import Path
 from uuid import uuid4
@@ -30,25 +32,35 @@ def tls(tmp_path: Path) -> Tls:
     return tls
 
 
-def email(to: str) -> MIMEMultipart:
-    message = Message(subject="[Vigie] Essai — é", text="Texte é", html="<p>Texte é</p>")
-    return compose(uuid4(), message, sender="vigie@vigie.test", to=to)
-
-
-async def test_one_session_serves_many_messages_and_a_closed_one_is_replaced(tls: Tls) -> None:
+@asynccontextmanager
+async def smtp(tls: Tls, *, server_password: str, client_password: str) -> AsyncIterator[tuple[Mailbox, EmailSender]]:
+    """A real SMTP server (STARTTLS and AUTH required) and an e-mail sender pointed at it."""
     port = free_port()
-    mailbox = Mailbox(port, tls, "mot-de-passe-de-test")
+    mailbox = Mailbox(port, tls, server_password)
     mailbox.start()
     server = SmtpServer(
         host="127.0.0.1",
         port=port,
         sender="vigie@vigie.test",
         username=SMTP_USER,
-        password="mot-de-passe-de-test",
+        password=client_password,
         ca_file=str(tls.ca_file),
     )
     sender = EmailSender(server)
     try:
+        yield mailbox, sender
+    finally:
+        await sender.close()
+        mailbox.stop()
+
+
+def email(to: str) -> MIMEMultipart:
+    message = Message(subject="[Vigie] Essai — é", text="Texte é", html="<p>Texte é</p>")
+    return compose(uuid4(), message, sender="vigie@vigie.test", to=to)
+
+
+async def test_one_session_serves_many_messages_and_a_closed_one_is_replaced(tls: Tls) -> None:
+    async with smtp(tls, server_password="mot-de-passe", client_password="mot-de-passe") as (mailbox, sender):
         for _ in range(3):
             assert (await sender.send(email("alerte@ars.test"))).delivered
         assert len(mailbox.received["alerte@ars.test"]) == 3
@@ -61,31 +73,12 @@ async def test_one_session_serves_many_messages_and_a_closed_one_is_replaced(tls
         assert result.delivered, result.error
         assert len(mailbox.received["alerte@ars.test"]) == 4
         assert mailbox.logins == 2
-    finally:
-        await sender.close()
-        mailbox.stop()
 
 
 async def test_a_refused_login_is_a_failure_and_nothing_is_delivered(tls: Tls) -> None:
-    port = free_port()
-    mailbox = Mailbox(port, tls, "le-bon")
-    mailbox.start()
-    sender = EmailSender(
-        SmtpServer(
-            host="127.0.0.1",
-            port=port,
-            sender="vigie@vigie.test",
-            username=SMTP_USER,
-            password="le-mauvais",
-            ca_file=str(tls.ca_file),
-        )
-    )
-    try:
+    async with smtp(tls, server_password="le-bon", client_password="le-mauvais") as (mailbox, sender):
         result = await sender.send(email("alerte@ars.test"))
         assert not result.delivered
         assert "535" in (result.error or "")
         assert mailbox.refused_logins >= 1
         assert not mailbox.received
-    finally:
-        await sender.close()
-        mailbox.stop()
