@@ -40,12 +40,8 @@ async def wait_until(
     raise AssertionError(f"{what} not reached within {timeout:.0f}s")
 
 
-def dsn(stack: Stack, service: str) -> str:
-    return stack.postgres.database_url(service).replace("postgresql+asyncpg://", "postgresql://")
-
-
 async def query(stack: Stack, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(dsn(stack, service))
+    connection = await asyncpg.connect(stack.postgres.dsn(service))
     try:
         return list(await connection.fetch(sql, *args))
     finally:

@@ -140,7 +140,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, error: Exception) -> ProblemResponse:
         if is_transient(error):
-            log.warning("%s %s: %s unavailable (%s)", request.method, request.url.path, "a dependency", error)
+            log.warning("%s %s: the database is unreachable (%s)", request.method, request.url.path, error)
             return problem(
                 503,
                 "the service cannot reach its database right now; nothing was recorded, try again",

@@ -23,6 +23,7 @@ vigie-stack bench pipeline [--quick]
 import argparse
 import sys
 
+import httpx
 import uvicorn
 
 from vigie_contracts.tracing import DECLARATION_ID, DECLARATION_REFERENCE
@@ -93,7 +94,11 @@ def _trace(stack: Stack, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     tag = DECLARATION_REFERENCE if args.declaration.upper().startswith("VIG-") else DECLARATION_ID
     value = args.declaration.upper() if tag == DECLARATION_REFERENCE else args.declaration.lower()
-    traces = stack.zipkin.traces_tagged(tag, value, hours=args.hours)
+    try:
+        traces = stack.zipkin.traces_tagged(tag, value, hours=args.hours)
+    except httpx.HTTPError as error:
+        _print(f"Zipkin does not answer at {stack.zipkin.url} ({error}); is the stack up? (make up)")
+        return 1
     if not traces:
         _print(f"No trace tagged {tag}={value} in the last {args.hours} h at {stack.zipkin.url}")
         return 1

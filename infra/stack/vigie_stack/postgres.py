@@ -99,9 +99,14 @@ class PostgresServer:
     def password(self, role: str) -> str:
         return _password(self.config.secrets / f"postgres-{role}.password")
 
-    def database_url(self, service: str) -> str:
+    def dsn(self, service: str) -> str:
+        """A service's database, as asyncpg and psql take it."""
         role = f"vigie_{service}"
-        return f"postgresql+asyncpg://{role}:{self.password(role)}@127.0.0.1:{self.config.postgres_port}/{role}"
+        return f"postgresql://{role}:{self.password(role)}@127.0.0.1:{self.config.postgres_port}/{role}"
+
+    def database_url(self, service: str) -> str:
+        """A service's database, as SQLAlchemy takes it (``VIGIE_DATABASE_URL``)."""
+        return self.dsn(service).replace("postgresql://", "postgresql+asyncpg://", 1)
 
     def _run(self, *command: str) -> None:
         done = subprocess.run([*_as_server_user(), *command], check=False, capture_output=True)  # noqa: S603

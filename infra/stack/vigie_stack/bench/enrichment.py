@@ -121,8 +121,7 @@ async def _produce(stack: Stack, events: list[DeclarationSubmitted]) -> None:
 
 
 async def _enriched(stack: Stack) -> int:
-    dsn = stack.postgres.database_url("enrichment").replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(stack.postgres.dsn("enrichment"))
     try:
         return int(await connection.fetchval("SELECT count(*) FROM enrichments"))
     finally:

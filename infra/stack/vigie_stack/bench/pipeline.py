@@ -102,9 +102,8 @@ def _ms(seconds: float) -> float:
 
 
 class Bench:
-    def __init__(self, stack: Stack, results: Path) -> None:
+    def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.results = results
         self.work = stack.config.state / "bench"
         self.bodies = self.work / "bodies.jsonl"
         self.offset = 0
@@ -193,14 +192,11 @@ class Bench:
         return waiting
 
     async def scalar(self, service: str, sql: str) -> Any:
-        connection = await asyncpg.connect(self.dsn(service))
+        connection = await asyncpg.connect(self.stack.postgres.dsn(service))
         try:
             return await connection.fetchval(sql)
         finally:
             await connection.close()
-
-    def dsn(self, service: str) -> str:
-        return self.stack.postgres.database_url(service).replace("postgresql+asyncpg://", "postgresql://")
 
     def drain(self, timeout: float = 600.0) -> float:
         """Wait until nothing is left anywhere in the pipeline; returns how long it took."""
@@ -383,7 +379,7 @@ class Bench:
 
     async def raw_postgres(self, seconds: float, connections: int, size: int) -> dict[str, Any]:
         """Committed one-row transactions a second (``synchronous_commit`` as configured: on)."""
-        dsn = self.dsn("declaration")
+        dsn = self.stack.postgres.dsn("declaration")
         setup = await asyncpg.connect(dsn)
         await setup.execute("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
         body = json.dumps({"padding": "x" * max(size - 20, 0)})
@@ -418,7 +414,7 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
     scale = 0.25 if quick else 1.0
     stack.reset()
     stack.start_infrastructure()
-    bench = Bench(stack, results)
+    bench = Bench(stack)
     figures: dict[str, Any] = {"benchmark": "pipeline", "at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
         stack.start_receiver()
