@@ -157,7 +157,12 @@ class KafkaBroker:
 
 
 def _kafka_uuid() -> str:
-    """A cluster id as Kafka writes them: 16 random bytes, URL-safe base64 without padding."""
+    """A cluster id as Kafka writes them: 16 random bytes, URL-safe base64 without padding, and,
+    as Kafka's own ``Uuid.randomUuid`` does, never one starting with "-", which the storage tool
+    would read as an option (one format in 64 failed before)."""
     import base64  # noqa: PLC0415
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
