@@ -8,9 +8,10 @@ dead-letter twin with the reason in its headers, and the partition goes on. A tr
 """
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -41,6 +42,7 @@ tracer = trace.get_tracer(__name__)
 
 E = TypeVar("E", bound=Envelope)
 Handler = Callable[[AsyncSession, E], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[E]], Awaitable[None]]
 
 # SQLSTATE classes that mean "try again later", not "this message is bad": connection
 # exceptions, transaction rollbacks (serialization, deadlock), resources, operator intervention.
@@ -67,12 +69,22 @@ def is_transient(error: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
-    """Who consumes what: ``group`` is the consumer group and the name in ``processed_events``."""
+    """Who consumes what: ``group`` is the consumer group and the name in ``processed_events``.
+
+    ``handler`` applies one event; ``batch_handler``, when a handler does better with the whole
+    batch (one statement for many events), applies the batch's fresh events at once, in order.
+    Each event keeps its own process span, but the batch runs under the last one: a batch
+    handler is for recording facts, not for publishing events that continue each one's trace."""
 
     group: str
     topic: TopicSpec
     event_type: type[E]
-    handler: Handler[E]
+    handler: Handler[E] | None = None
+    batch_handler: BatchHandler[E] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.batch_handler is None):
+            raise TypeError(f"{self.group}: give a handler or a batch_handler, not both or neither")
 
 
 async def apply_events(
@@ -93,31 +105,48 @@ async def apply_events(
             .returning(col(ProcessedEvent.event_id))
         )
     )
-    applied = 0
+    fresh_events = []
     for record, event in events:
-        if event.event_id not in fresh:
-            continue  # already applied, by an earlier delivery or earlier in this batch
-        fresh.discard(event.event_id)
-        with tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=context_from_headers(record.headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": group,
-                "messaging.destination.partition.id": str(record.partition),
-                "messaging.kafka.offset": record.offset,
-                "messaging.message.id": str(event.event_id),
-                DECLARATION_ID: str(event.declaration_id),
-            },
-        ):
-            started = time.perf_counter()
-            await subscription.handler(session, event)
-            HANDLER_DURATION.labels(group, record.topic).observe(time.perf_counter() - started)
-        applied += 1
-    return applied
+        if event.event_id in fresh:  # else already applied, by an earlier delivery or earlier in this batch
+            fresh.discard(event.event_id)
+            fresh_events.append((record, event))
+    if subscription.batch_handler is not None and fresh_events:
+        started = time.perf_counter()
+        with contextlib.ExitStack() as spans:
+            for record, event in fresh_events:
+                spans.enter_context(_process_span(group, record, event))
+            await subscription.batch_handler(session, [event for _, event in fresh_events])
+        each = (time.perf_counter() - started) / len(fresh_events)
+        for record, _ in fresh_events:
+            HANDLER_DURATION.labels(group, record.topic).observe(each)
+    elif subscription.handler is not None:
+        for record, event in fresh_events:
+            with _process_span(group, record, event):
+                started = time.perf_counter()
+                await subscription.handler(session, event)
+                HANDLER_DURATION.labels(group, record.topic).observe(time.perf_counter() - started)
+    return len(fresh_events)
+
+
+@contextlib.contextmanager
+def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope) -> Iterator[None]:
+    """The span of one event's processing, the child of the span that published it."""
+    with tracer.start_as_current_span(
+        f"{record.topic} process",
+        context=context_from_headers(record.headers),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": group,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+            "messaging.message.id": str(event.event_id),
+            DECLARATION_ID: str(event.declaration_id),
+        },
+    ):
+        yield
 
 
 class BatchProcessor(Generic[E]):

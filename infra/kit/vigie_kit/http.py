@@ -4,15 +4,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 
 from .consumer import is_transient
+from .db import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,16 @@ PROBLEM_JSON = "application/problem+json"
 
 # A dependency that does not answer within this is as unavailable as one that refuses.
 _CHECK_SECONDS = 2.0
+
+
+async def _service_sessions(request: Request) -> Sessions:
+    # A coroutine: FastAPI runs a plain function dependency in a worker thread, at a cost.
+    sessions: Sessions = request.app.state.service.sessions
+    return sessions
+
+
+SessionsDep = Annotated[Sessions, Depends(_service_sessions)]
+"""The database sessions of the service answering the request."""
 
 
 class ProblemResponse(JSONResponse):

@@ -4,6 +4,7 @@ transaction) given by its caller: an HTTP route or an event subscription."""
 import base64
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -351,89 +352,161 @@ async def revise_declaration(
     return accepted
 
 
-async def _locked(session: AsyncSession, declaration_id: UUID) -> Declaration:
-    # Enrichment and delivery events are applied by two consumers at once; the row lock makes
-    # each status decision see the other's committed facts.
-    declaration = await session.get(Declaration, declaration_id, with_for_update=True)
-    if declaration is None:
-        raise UnknownDeclaration(f"no declaration {declaration_id}")
-    return declaration
+@dataclass
+class _StatusFacts:
+    """What a declaration's status is decided from, besides its deliveries."""
+
+    id: UUID
+    revision: int
+    enriched_revision: int | None
+    ars_code: str | None
+    status: str
+    at: datetime | None = None  # when the latest fact applied to it occurred
 
 
-async def _refresh_status(session: AsyncSession, declaration: Declaration, now: datetime) -> None:
+async def _lock(session: AsyncSession, ids: set[UUID]) -> dict[UUID, _StatusFacts]:
+    """Lock the declarations a batch of downstream events is about, in one statement.
+
+    Enrichment and delivery events are applied by two consumers at once; the row locks make each
+    status decision see the other's committed facts, and taking them in id order keeps the two
+    from waiting on each other."""
+    table = Declaration.__table__  # type: ignore[attr-defined]
     rows = await session.execute(
-        sa.select(
-            col(DeclarationNotification.recipient_kind),
-            col(DeclarationNotification.recipient_code),
-            col(DeclarationNotification.outcome),
-        ).where(
-            col(DeclarationNotification.declaration_id) == declaration.id,
-            col(DeclarationNotification.revision) == declaration.revision,
+        sa.select(table.c.id, table.c.revision, table.c.enriched_revision, table.c.ars["code"].astext, table.c.status)
+        .where(table.c.id.in_(sorted(ids)))
+        .order_by(table.c.id)
+        .with_for_update()
+    )
+    facts = {row[0]: _StatusFacts(*row) for row in rows}
+    missing = ids - facts.keys()
+    if missing:
+        raise UnknownDeclaration(f"no declaration {', '.join(sorted(map(str, missing)))}")
+    return facts
+
+
+async def _add_timeline(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        await session.execute(insert(TimelineEntry.__table__), entries)  # type: ignore[attr-defined]
+
+
+def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detail: Any) -> dict[str, Any]:
+    return {"declaration_id": declaration_id, "revision": revision, "what": what, "at": at, "detail": detail}
+
+
+async def _refresh_statuses(session: AsyncSession, facts: dict[UUID, _StatusFacts]) -> None:
+    """Decide again the status of each declaration from all its facts, and record the changes."""
+    table = DeclarationNotification.__table__  # type: ignore[attr-defined]
+    rows = await session.execute(
+        sa.select(table.c.declaration_id, table.c.recipient_kind, table.c.recipient_code, table.c.outcome).where(
+            sa.tuple_(table.c.declaration_id, table.c.revision).in_([(f.id, f.revision) for f in facts.values()])
         )
     )
-    status = status_of(
-        enriched=declaration.enriched_revision == declaration.revision,
-        ars_code=(declaration.ars or {}).get("code"),
-        deliveries=[(RecipientKind(kind), code, Outcome(outcome)) for kind, code, outcome in rows],
-    )
-    if status != declaration.status:
-        declaration.status = status
-        declaration.updated_at = now
-        if status is DeclarationStatus.notified:
-            _timeline(session, declaration.id, declaration.revision, "notified", now)
+    deliveries: dict[UUID, list[tuple[RecipientKind, str, Outcome]]] = {}
+    for declaration_id, kind, code, outcome in rows:
+        deliveries.setdefault(declaration_id, []).append((RecipientKind(kind), code, Outcome(outcome)))
+    changes, notified = [], []
+    for f in facts.values():
+        status = status_of(
+            enriched=f.enriched_revision == f.revision, ars_code=f.ars_code, deliveries=deliveries.get(f.id, [])
+        )
+        if status != f.status:
+            assert f.at is not None
+            changes.append({"b_id": f.id, "b_status": status, "b_at": f.at})
+            if status is DeclarationStatus.notified:
+                notified.append(_entry(f.id, f.revision, "notified", f.at))
+    if changes:
+        declarations = Declaration.__table__  # type: ignore[attr-defined]
+        await session.execute(
+            sa.update(declarations)
+            .where(declarations.c.id == sa.bindparam("b_id"))
+            .values(status=sa.bindparam("b_status"), updated_at=sa.bindparam("b_at")),
+            changes,
+        )
+    await _add_timeline(session, notified)
 
 
-async def record_enrichment(session: AsyncSession, event: DeclarationEnriched) -> None:
-    declaration = await _locked(session, event.declaration_id)
-    data = event.data
-    _timeline(
-        session,
-        declaration.id,
-        data.revision,
-        "enriched",
-        event.occurred_at,
-        region=data.region.model_dump(),
-        ars=data.ars.model_dump(),
-    )
-    if declaration.enriched_revision is not None and data.revision < declaration.enriched_revision:
-        return  # an older revision's enrichment arriving late changes nothing
-    declaration.enriched_revision = data.revision
-    declaration.departement = data.departement.model_dump()
-    declaration.region = data.region.model_dump()
-    declaration.ars = data.ars.model_dump()
-    declaration.severity = data.severity.model_dump(mode="json") if data.severity else None
-    declaration.threat = data.model_dump(
-        mode="json",
-        include={
-            "classification",
-            "indicators",
-            "matches",
-            "campaigns",
-            "parent_incident",
-            "structure_incidents_12_months",
-        },
-    )
-    await _refresh_status(session, declaration, event.occurred_at)
+async def record_enrichments(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
+    """Keep what enrichment concluded on each declaration (the latest revision's conclusions win
+    over an older revision's arriving late), then decide their statuses again."""
+    facts = await _lock(session, {event.declaration_id for event in events})
+    timeline, conclusions = [], {}
+    for event in events:
+        data, f = event.data, facts[event.declaration_id]
+        region, ars = data.region.model_dump(), data.ars.model_dump()
+        timeline.append(_entry(f.id, data.revision, "enriched", event.occurred_at, region=region, ars=ars))
+        f.at = event.occurred_at
+        if f.enriched_revision is not None and data.revision < f.enriched_revision:
+            continue
+        f.enriched_revision, f.ars_code = data.revision, data.ars.code
+        conclusions[f.id] = {
+            "b_id": f.id,
+            "enriched_revision": data.revision,
+            "departement": data.departement.model_dump(),
+            "region": region,
+            "ars": ars,
+            "severity": data.severity.model_dump(mode="json") if data.severity else None,
+            "threat": data.model_dump(
+                mode="json",
+                include={
+                    "classification",
+                    "indicators",
+                    "matches",
+                    "campaigns",
+                    "parent_incident",
+                    "structure_incidents_12_months",
+                },
+            ),
+        }
+    if conclusions:
+        table = Declaration.__table__  # type: ignore[attr-defined]
+        columns = ("enriched_revision", "departement", "region", "ars", "severity", "threat")
+        await session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}),
+            list(conclusions.values()),
+        )
+    await _add_timeline(session, timeline)
+    await _refresh_statuses(session, facts)
 
 
-async def record_dispatch(session: AsyncSession, event: NotificationDispatched) -> None:
-    declaration = await _locked(session, event.declaration_id)
-    data = event.data
-    row = {
-        "delivery_id": data.delivery_id,
-        "declaration_id": event.declaration_id,
-        "revision": data.revision,
-        "recipient_kind": data.recipient.kind,
-        "recipient_code": data.recipient.code,
-        "recipient_name": data.recipient.name,
-        "channel": data.channel,
-        "outcome": data.outcome,
-        "attempt": data.attempt,
-        "at": data.at,
-        "error": data.error,
-    }
+async def record_dispatches(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
+    """Keep the latest outcome of each delivery, then decide the declarations' statuses again."""
+    facts = await _lock(session, {event.declaration_id for event in events})
+    latest: dict[UUID, dict[str, Any]] = {}  # one row per delivery: one statement cannot change a row twice
+    timeline = []
+    for event in events:
+        data = event.data
+        known = latest.get(data.delivery_id)
+        if known is None or known["attempt"] <= data.attempt:
+            latest[data.delivery_id] = {
+                "delivery_id": data.delivery_id,
+                "declaration_id": event.declaration_id,
+                "revision": data.revision,
+                "recipient_kind": data.recipient.kind,
+                "recipient_code": data.recipient.code,
+                "recipient_name": data.recipient.name,
+                "channel": data.channel,
+                "outcome": data.outcome,
+                "attempt": data.attempt,
+                "at": data.at,
+                "error": data.error,
+            }
+        timeline.append(
+            _entry(
+                event.declaration_id,
+                data.revision,
+                f"notification {data.outcome}",
+                data.at,
+                recipient=data.recipient.code,
+                channel=data.channel,
+                attempt=data.attempt,
+                error=data.error,
+            )
+        )
+        facts[event.declaration_id].at = event.occurred_at
     table = DeclarationNotification.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(row)
+    statement = insert(table).values(list(latest.values()))
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.delivery_id],
@@ -442,18 +515,8 @@ async def record_dispatch(session: AsyncSession, event: NotificationDispatched) 
             where=table.c.attempt <= statement.excluded.attempt,
         )
     )
-    _timeline(
-        session,
-        declaration.id,
-        data.revision,
-        f"notification {data.outcome}",
-        data.at,
-        recipient=data.recipient.code,
-        channel=data.channel,
-        attempt=data.attempt,
-        error=data.error,
-    )
-    await _refresh_status(session, declaration, event.occurred_at)
+    await _add_timeline(session, timeline)
+    await _refresh_statuses(session, facts)
 
 
 @dataclass

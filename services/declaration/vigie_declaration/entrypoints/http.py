@@ -34,7 +34,7 @@ from vigie_contracts.events import (
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.db import Sessions, unit_of_work
-from vigie_kit.http import PROBLEM_JSON, Problem, field_errors, validation_problem
+from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
 
@@ -68,17 +68,11 @@ router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 M = TypeVar("M", bound=BaseModel)
 
 
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.service.sessions
-    return sessions
-
-
-def _settings(request: Request) -> DeclarationSettings:
+async def _settings(request: Request) -> DeclarationSettings:
     settings: DeclarationSettings = request.app.state.service.settings
     return settings
 
 
-SessionsDep = Annotated[Sessions, Depends(_sessions)]
 SettingsDep = Annotated[DeclarationSettings, Depends(_settings)]
 
 
@@ -120,7 +114,7 @@ async def _caller(
 CallerDep = Annotated[Caller, Depends(_caller)]
 
 
-def _idempotency_key(
+async def _idempotency_key(
     key: Annotated[
         str | None,
         Header(

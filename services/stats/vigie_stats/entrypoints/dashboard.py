@@ -10,12 +10,13 @@ import html
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from vigie_contracts.labels import CATEGORIES, MONTHS, STRUCTURE_TYPES
 from vigie_contracts.territory import REGIONS
-from vigie_kit.db import Sessions, unit_of_work
+from vigie_kit.db import unit_of_work
+from vigie_kit.http import SessionsDep
 
 from ..domain.dimensions import Dimension
 from ..handlers import count_declarations, headline, today_in_france
@@ -35,11 +36,6 @@ TILES: dict[str, tuple[int, int]] = {
 OVERSEAS = ["01", "02", "03", "04", "06"]
 TILE = 104
 PALETTE = ["#eef4fb", "#cfe0f3", "#a4c4e8", "#6d9fd6", "#3f79bd", "#1f4f8f"]
-
-
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.service.sessions
-    return sessions
 
 
 def _e(text: object) -> str:
@@ -225,7 +221,7 @@ async def home() -> RedirectResponse:
 
 @router.get("/tableau-de-bord", response_class=HTMLResponse, summary="The observatory's dashboard (French)")
 async def dashboard(
-    sessions: Annotated[Sessions, Depends(_sessions)],
+    sessions: SessionsDep,
     year: Annotated[int | None, Query(ge=2001, le=2099, description="default: this year")] = None,
 ) -> HTMLResponse:
     year = year or today_in_france().year

@@ -8,11 +8,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from vigie_kit.db import Sessions, unit_of_work
-from vigie_kit.http import PROBLEM_JSON, Problem
+from vigie_kit.db import unit_of_work
+from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep
 from vigie_kit.periods import InvalidPeriod, period_bounds
 
 from ..domain.dimensions import Dimension, InvalidQuery, parse_group_by
@@ -34,12 +34,6 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.service.sessions
-    return sessions
-
-
-SessionsDep = Annotated[Sessions, Depends(_sessions)]
 Start = Annotated[date | None, Query(alias="from", description="first day of detection, inclusive")]
 End = Annotated[date | None, Query(alias="to", description="last day of detection, inclusive")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
