@@ -1,8 +1,10 @@
 """PostgreSQL access: one async engine per service, units of work, migrations run on start."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -45,6 +47,52 @@ async def unit_of_work(factory: Sessions) -> AsyncIterator[AsyncSession]:
     """A transaction: committed if the block ends normally, rolled back if it raises."""
     async with factory.begin() as session:
         yield session
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class GroupCommit(Generic[T, R]):
+    """Many small writes, one transaction: ``write`` applies a batch and returns one result per
+    item. Each caller waits for the commit that holds its item, so nothing is reported done
+    before it is durable; items arriving while a transaction commits go into the next one."""
+
+    def __init__(
+        self,
+        sessions: Callable[[], Sessions],
+        write: Callable[[AsyncSession, list[T]], Awaitable[Sequence[R]]],
+    ) -> None:
+        self.sessions = sessions
+        self.write = write
+        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        return await done
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with unit_of_work(self.sessions()) as session:
+                    results = await self.write(session, [item for item, _ in batch])
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            except asyncio.CancelledError:
+                for _, done in [*batch, *self._waiting]:
+                    done.cancel()
+                raise
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:

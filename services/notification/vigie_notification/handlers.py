@@ -1,7 +1,8 @@
 """Use cases of the notification service: plan the deliveries of an enriched declaration, and
 record what came of each attempt."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -20,7 +21,8 @@ from vigie_contracts.events import (
     RecipientKind,
 )
 from vigie_contracts.webhook import WebhookNotification
-from vigie_kit.outbox import add_events
+from vigie_kit.outbox import outbox_message
+from vigie_kit.tables import OutboxMessage
 from vigie_kit.telemetry import trace_headers
 
 from .adapters.orm import Delivery
@@ -159,70 +161,98 @@ async def waiting(session: AsyncSession) -> dict[DeliveryStatus, int]:
     return counts
 
 
-async def record_attempt(
-    session: AsyncSession,
-    delivery: Delivery,
-    *,
-    delivered: bool,
-    error: str | None,
-    give_up: bool,
-    retry_in: timedelta,
-) -> Outcome | None:
-    """Write what came of an attempt and publish it; None if another worker took the delivery
-    over meanwhile (its lease ran out), in which case that worker's outcome is the one kept."""
+@dataclass(frozen=True)
+class Attempt:
+    """What came of one attempt at a delivery, and the event that tells the rest of the system."""
+
+    delivery: Delivery
+    outcome: Outcome
+    error: str | None
+    at: datetime
+    next_attempt_at: datetime | None
+    message: OutboxMessage
+
+
+def attempt_outcome(
+    delivery: Delivery, *, delivered: bool, error: str | None, give_up: bool, retry_in: timedelta
+) -> Attempt:
+    """The outcome of an attempt: sent, failed for good, or to retry in ``retry_in``. Made where
+    the attempt ran, so that its ``notification.dispatched`` event continues that trace."""
     now = datetime.now(UTC)
     if delivered:
-        outcome, values = (
-            Outcome.sent,
-            {"status": DeliveryStatus.sent, "sent_at": now, "last_error": None},
-        )
-    elif give_up:
-        outcome, values = Outcome.failed, {"status": DeliveryStatus.failed, "last_error": error}
+        outcome, error = Outcome.sent, None
     else:
-        outcome = Outcome.retrying
-        values = {
-            "status": DeliveryStatus.retrying,
-            "last_error": error,
-            "next_attempt_at": now + retry_in,
-        }
-    updated = await session.execute(
-        sa.update(Delivery)
-        .where(
-            col(Delivery.id) == delivery.id,
-            col(Delivery.attempts) == delivery.attempts,
-            col(Delivery.status) == DeliveryStatus.sending,
+        outcome = Outcome.failed if give_up else Outcome.retrying
+    event = NotificationDispatched(
+        event_id=uuid4(),
+        occurred_at=now,
+        producer=PRODUCER,
+        declaration_id=delivery.declaration_id,
+        data=DispatchedData(
+            reference=delivery.reference,
+            revision=delivery.revision,
+            delivery_id=delivery.id,
+            recipient=Recipient(
+                kind=RecipientKind(delivery.recipient_kind),
+                code=delivery.recipient_code,
+                name=delivery.recipient_name,
+            ),
+            channel=Channel(delivery.channel),
+            outcome=outcome,
+            attempt=delivery.attempts,
+            at=now,
+            error=error,
+        ),
+    )
+    retry_at = now + retry_in if outcome is Outcome.retrying else None
+    return Attempt(delivery, outcome, error, now, retry_at, outbox_message(event))
+
+
+# Ledger status of each outcome.
+_STATUS = {
+    Outcome.sent: DeliveryStatus.sent,
+    Outcome.failed: DeliveryStatus.failed,
+    Outcome.retrying: DeliveryStatus.retrying,
+}
+
+
+async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) -> set[UUID]:
+    """Write what came of attempts, in one statement, with their events. Returns the deliveries
+    recorded: one that another worker took over meanwhile (its lease ran out, so it is no longer
+    at this attempt) is left to that worker, whose outcome is the one kept."""
+    if not attempts:
+        return set()
+    recorded = set(
+        await session.scalars(
+            sa.text(
+                """
+                UPDATE deliveries AS d SET
+                    status = v.status,
+                    last_error = v.error,
+                    lease_until = NULL,
+                    updated_at = v.at,
+                    sent_at = CASE WHEN v.status = 'sent' THEN v.at ELSE d.sent_at END,
+                    next_attempt_at = COALESCE(v.next_attempt_at, d.next_attempt_at)
+                FROM unnest(
+                    CAST(:ids AS uuid[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
+                    CAST(:errors AS text[]), CAST(:ats AS timestamptz[]), CAST(:next_attempts AS timestamptz[])
+                ) AS v(id, attempts, status, error, at, next_attempt_at)
+                WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'sending'
+                RETURNING d.id
+                """
+            ),
+            {
+                "ids": [a.delivery.id for a in attempts],
+                "attempts": [a.delivery.attempts for a in attempts],
+                "statuses": [_STATUS[a.outcome].value for a in attempts],
+                "errors": [a.error for a in attempts],
+                "ats": [a.at for a in attempts],
+                "next_attempts": [a.next_attempt_at for a in attempts],
+            },
         )
-        .values(lease_until=None, updated_at=now, **values)
     )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    add_events(
-        session,
-        [
-            NotificationDispatched(
-                event_id=uuid4(),
-                occurred_at=now,
-                producer=PRODUCER,
-                declaration_id=delivery.declaration_id,
-                data=DispatchedData(
-                    reference=delivery.reference,
-                    revision=delivery.revision,
-                    delivery_id=delivery.id,
-                    recipient=Recipient(
-                        kind=RecipientKind(delivery.recipient_kind),
-                        code=delivery.recipient_code,
-                        name=delivery.recipient_name,
-                    ),
-                    channel=Channel(delivery.channel),
-                    outcome=outcome,
-                    attempt=delivery.attempts,
-                    at=now,
-                    error=error,
-                ),
-            )
-        ],
-    )
-    return outcome
+    session.add_all([a.message for a in attempts if a.delivery.id in recorded])
+    return recorded
 
 
 async def failed_deliveries(session: AsyncSession, *, limit: int = 100) -> list[Delivery]:

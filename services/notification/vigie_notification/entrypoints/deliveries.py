@@ -21,10 +21,11 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import Channel, RecipientKind
 from vigie_contracts.webhook import WebhookNotification
-from vigie_kit.db import unit_of_work
+from vigie_kit.db import GroupCommit, unit_of_work
 from vigie_kit.service import Service
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_from_headers
 
@@ -35,7 +36,7 @@ from ..config import NotificationSettings
 from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import claim_due, next_due_in, record_attempt, waiting
+from ..handlers import Attempt, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
 from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,11 @@ class LiveDirectory:
         return self.current
 
 
+async def _record(session: AsyncSession, attempts: list[Attempt]) -> list[bool]:
+    recorded = await record_attempts(session, attempts)
+    return [attempt.delivery.id in recorded for attempt in attempts]
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -100,7 +106,11 @@ class DeliveryWorker:
         self.email = email
         self.settings = settings
         self.breakers: dict[str, Breaker] = {}
+        self.outcomes = GroupCommit(lambda: service.sessions, _record)
         self._wakeup = asyncio.Event()
+        # Whether the last claim left due deliveries behind for want of room: then a delivery
+        # that finishes frees room worth claiming again at once.
+        self._held_back = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
 
@@ -143,30 +153,35 @@ class DeliveryWorker:
             self.directory.refresh()
             room = self.settings.delivery_concurrency - len(self._in_flight)
             claimed: list[Delivery] = []
-            if room > 0 and not self._stopping:
+            due_in: float | None = 1.0
+            if room > 0:
+                resting = self.resting(time.monotonic())
                 async with unit_of_work(self.service.sessions) as session:
-                    claimed = await claim_due(session, limit=room, lease=lease, resting=self.resting(time.monotonic()))
+                    claimed = await claim_due(session, limit=room, lease=lease, resting=resting)
+                    if len(claimed) < room:
+                        due_in = await next_due_in(session)
             for delivery in claimed:
                 breaker = self.breakers.setdefault(f"{delivery.recipient_code}/{delivery.channel}", Breaker())
                 breaker.in_flight += 1
                 task = asyncio.create_task(self._deliver(delivery, breaker))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
+            # A channel at its concurrency limit may have left due deliveries behind too.
+            limit = self.settings.per_recipient_concurrency
+            self._held_back = room <= len(claimed) or any(b.in_flight >= limit for b in self.breakers.values())
             if room <= len(claimed):
                 await self._wait(None)  # at capacity: until a delivery finishes
             else:
-                await self._sleep_until_due()
+                # Until new deliveries are planned (NOTIFY), room frees up for deliveries left
+                # behind, or the next retry falls due; at least once a second.
+                await self._wait(1.0 if due_in is None else min(max(due_in, 0.01), 1.0))
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._wakeup.set()
+        if self._held_back or self._stopping:
+            self._wakeup.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery task failed", exc_info=task.exception())
-
-    async def _sleep_until_due(self) -> None:
-        async with unit_of_work(self.service.sessions) as session:
-            due_in = await next_due_in(session)
-        await self._wait(1.0 if due_in is None else min(max(due_in, 0.01), 1.0))
 
     async def _wait(self, seconds: float | None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -209,15 +224,14 @@ class DeliveryWorker:
             delay = retry_delay(
                 delivery.attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds
             )
-            async with unit_of_work(self.service.sessions) as session:
-                outcome = await record_attempt(
-                    session,
-                    delivery,
-                    delivered=result.delivered,
-                    error=result.error,
-                    give_up=give_up,
-                    retry_in=timedelta(seconds=delay),
-                )
+            attempt = attempt_outcome(
+                delivery,
+                delivered=result.delivered,
+                error=result.error,
+                give_up=give_up,
+                retry_in=timedelta(seconds=delay),
+            )
+            outcome = attempt.outcome if await self.outcomes.submit(attempt) else None
             span.set_attribute("vigie.delivery.outcome", str(outcome))
             if outcome is not None:
                 DELIVERY_ATTEMPTS.labels(delivery.recipient_code, delivery.channel, str(outcome)).inc()

@@ -1,0 +1,74 @@
+"""Group commit on the real database: many writers, few transactions, nobody told "done" before
+its write is durable, and a failed transaction fails only the writers it held."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vigie_kit.db import GroupCommit, create_engine, sessions
+from vigie_stack.stack import Stack
+
+
+@pytest_asyncio.fixture
+async def scratch(stack: Stack) -> AsyncIterator[tuple[GroupCommit[int, int], asyncpg.Connection]]:
+    engine = create_engine(stack.postgres.database_url("notification"), pool_size=2)
+    observer = await asyncpg.connect(stack.postgres.dsn("notification"))
+    await observer.execute("CREATE TABLE IF NOT EXISTS group_commit_test (n int PRIMARY KEY, tx bigint NOT NULL)")
+    await observer.execute("TRUNCATE group_commit_test")
+
+    async def write(session: AsyncSession, items: list[int]) -> list[int]:
+        if any(n < 0 for n in items):
+            raise ValueError("negative numbers are refused")
+        tx = int(await session.scalar(sa.text("SELECT txid_current()")) or 0)
+        await session.execute(
+            sa.text("INSERT INTO group_commit_test VALUES (:n, :tx)"), [{"n": n, "tx": tx} for n in items]
+        )
+        return [tx] * len(items)
+
+    factory = sessions(engine)
+    try:
+        yield GroupCommit(lambda: factory, write), observer
+    finally:
+        await observer.execute("DROP TABLE group_commit_test")
+        await observer.close()
+        await engine.dispose()
+
+
+async def test_writers_share_transactions_and_hear_back_only_once_committed(
+    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+) -> None:
+    group, observer = scratch
+    reading = asyncio.Lock()  # one connection observes for all the writers
+
+    async def writer(n: int) -> None:
+        tx = await group.submit(n)
+        # Told "done": the row is there for anybody else to read, in the transaction it names.
+        async with reading:
+            assert await observer.fetchval("SELECT tx FROM group_commit_test WHERE n = $1", n) == tx
+
+    await asyncio.gather(*(writer(n) for n in range(200)))
+
+    assert await observer.fetchval("SELECT count(*) FROM group_commit_test") == 200
+    transactions = await observer.fetchval("SELECT count(DISTINCT tx) FROM group_commit_test")
+    assert 1 <= transactions < 50
+
+
+async def test_a_failed_transaction_fails_its_own_writers_and_the_next_one_goes_through(
+    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+) -> None:
+    group, observer = scratch
+    # Submitted in the same turn of the loop, the three share one transaction.
+    together = [asyncio.ensure_future(group.submit(n)) for n in (1, -1, 2)]
+    results = await asyncio.gather(*together, return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results)
+    assert await observer.fetchval("SELECT count(*) FROM group_commit_test") == 0
+
+    assert await group.submit(3) > 0
+    assert await observer.fetchval("SELECT array_agg(n) FROM group_commit_test") == [3]
+    with pytest.raises(ValueError, match="negative"):
+        await group.submit(-5)
