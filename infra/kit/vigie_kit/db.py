@@ -4,8 +4,9 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
@@ -29,6 +30,10 @@ def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = No
     connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
     return create_async_engine(
         url,
+        # JSONB columns (declarations, payloads, outbox events) in and out: orjson is about ten
+        # times faster than the standard library at both, and the pipeline does a lot of both.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No ping before each checkout (three round trips per transaction): a connection broken
@@ -36,6 +41,10 @@ def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = No
         # pool; consumers redeliver, and HTTP callers get a 503 to retry on.
         connect_args=connect_args,
     )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def sessions(engine: AsyncEngine) -> Sessions:

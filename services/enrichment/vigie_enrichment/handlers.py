@@ -304,14 +304,18 @@ async def enrich(session: AsyncSession, event: DeclarationSubmitted, *, window: 
         extra={"declaration_id": event.declaration_id, "reference": data.reference},
     )
     events = [_event(event.declaration_id, data, now)]
+    rows = await session.execute(
+        sa.text(
+            "SELECT DISTINCT ON (declaration_id) declaration_id, result FROM enrichments"
+            " WHERE declaration_id = ANY(:ids) ORDER BY declaration_id, revision DESC"
+        ),
+        {"ids": sorted(joined)},
+    )
+    latest: dict[UUID, dict[str, Any]] = dict(rows.all())  # not dict(rows): a Result has keys()
     for other in sorted(joined):
-        latest = await session.scalar(
-            sa.text("SELECT result FROM enrichments WHERE declaration_id = :d ORDER BY revision DESC LIMIT 1"),
-            {"d": other},
-        )
-        if latest is None:
+        if other not in latest:
             continue  # linked before its own enrichment was kept: it will see the campaign then
-        before = EnrichedData.model_validate(latest)
+        before = EnrichedData.model_validate(latest[other])
         submitted = SubmittedData.model_validate(before.model_dump(include=set(SubmittedData.model_fields)))
         other_observed = observed_indicators(before.declaration.indicators, free_text(before.declaration))
         refreshed = await assemble(session, other, submitted, other_observed, now)

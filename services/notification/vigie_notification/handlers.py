@@ -4,6 +4,7 @@ record what came of each attempt."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
@@ -55,23 +56,37 @@ async def plan_deliveries(
                 declarant.email,
             )
         )
+    planned = {
+        delivery_id(event.declaration_id, data.revision, recipient.code, channel): (recipient, channel, address)
+        for recipient, channel, address in recipients
+    }
+    # A republished enrichment (a campaign grew) mostly finds its deliveries planned already:
+    # only a recipient it adds (a severity raised to escalation) needs a row.
+    known = set(await session.scalars(sa.select(col(Delivery.id)).where(col(Delivery.id).in_(list(planned)))))
+    headers = trace_headers()
     rows = []
-    for recipient, channel, address in recipients:
-        notification_id = delivery_id(event.declaration_id, data.revision, recipient.code, channel)
-        body = WebhookNotification(
-            notification_id=notification_id,
-            declaration_id=event.declaration_id,
-            reference=data.reference,
-            revision=data.revision,
-            kind=data.kind,
-            recipient=recipient,
-            departement=data.departement,
-            region=data.region,
-            submitted_at=data.submitted_at,
-            urgent=severity is not None and severity.grave,
-            severity=severity,
-            declaration=data.declaration,
-        )
+    common: dict[str, Any] | None = None
+    for notification_id, (recipient, channel, address) in planned.items():
+        if notification_id in known:
+            continue
+        if common is None:
+            # Validated and turned into JSON once: the recipients' copies differ only in whom
+            # they are for, and the declaration is most of each.
+            common = WebhookNotification(
+                notification_id=notification_id,
+                declaration_id=event.declaration_id,
+                reference=data.reference,
+                revision=data.revision,
+                kind=data.kind,
+                recipient=recipient,
+                departement=data.departement,
+                region=data.region,
+                submitted_at=data.submitted_at,
+                urgent=severity is not None and severity.grave,
+                severity=severity,
+                declaration=data.declaration,
+            ).model_dump(mode="json")
+        payload = {**common, "notification_id": str(notification_id), "recipient": recipient.model_dump(mode="json")}
         rows.append(
             {
                 "id": notification_id,
@@ -86,8 +101,8 @@ async def plan_deliveries(
                 "status": DeliveryStatus.pending,
                 "attempts": 0,
                 "next_attempt_at": now,
-                "payload": body.model_dump(mode="json"),
-                "trace_headers": trace_headers(),
+                "payload": payload,
+                "trace_headers": headers,
                 "created_at": now,
                 "updated_at": now,
             }

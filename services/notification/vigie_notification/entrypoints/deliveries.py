@@ -11,7 +11,6 @@ deliveries to everyone else go on.
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -268,7 +268,7 @@ class DeliveryWorker:
             return SendResult(delivered=False, error=str(error))
         if entry.webhook is None:
             return SendResult(delivered=False, error=f"{delivery.recipient_code} has no webhook any more")
-        body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = orjson.dumps(delivery.payload)
         return await self.webhooks.send(delivery.id, body, entry.webhook)
 
     async def _send_email(self, delivery: Delivery) -> SendResult:
