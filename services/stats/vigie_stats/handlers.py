@@ -1,9 +1,11 @@
 """Use cases of the stats service: keep one fact per declaration and when its ARS was told, and
 answer the observatory's questions from them."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -19,13 +21,11 @@ _FACTS = DeclarationFact.__table__  # type: ignore[attr-defined]
 _TOLD = ArsNotification.__table__  # type: ignore[attr-defined]
 
 
-async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None:
-    """Count a declaration once, with the values of its latest revision: a revision that
-    changes the category moves the count rather than adding one."""
+def _fact(event: DeclarationEnriched) -> dict[str, Any]:
     data = event.data
     content = data.declaration
     severity = data.severity
-    row = {
+    return {
         "declaration_id": event.declaration_id,
         "revision": data.revision,
         "reference": data.reference,
@@ -44,23 +44,41 @@ async def record_fact(session: AsyncSession, event: DeclarationEnriched) -> None
         "severity": severity_grade(severity.grave, severity.significatif) if severity else "none",
         "parent_incident": str(data.parent_incident.id) if data.parent_incident else None,
     }
-    statement = insert(_FACTS).values(row)
-    updated = {key: statement.excluded[key] for key in row if key not in ("declaration_id", "declared_at")}
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[_FACTS.c.declaration_id],
-            set_=updated,
-            where=_FACTS.c.revision <= statement.excluded.revision,
-        )
-    )
 
 
-async def record_delivery(session: AsyncSession, event: NotificationDispatched) -> None:
-    """The first time the region's ARS was told of a declaration, whatever the channel."""
-    data = event.data
-    if data.recipient.kind is not RecipientKind.ars or data.outcome is not Outcome.sent or data.revision != 1:
+_FACT_UPSERT = insert(_FACTS)
+_FACT_UPSERT = _FACT_UPSERT.on_conflict_do_update(
+    index_elements=[_FACTS.c.declaration_id],
+    set_={
+        column.name: _FACT_UPSERT.excluded[column.name]
+        for column in _FACTS.columns
+        if column.name not in ("declaration_id", "declared_at")
+    },
+    where=_FACTS.c.revision <= _FACT_UPSERT.excluded.revision,
+)
+
+
+async def record_facts(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
+    """Count each declaration once, with the values of its latest revision: a revision that
+    changes the category moves the count rather than adding one."""
+    latest: dict[UUID, dict[str, Any]] = {}  # one row per declaration: one statement cannot change a row twice
+    for event in events:
+        known = latest.get(event.declaration_id)
+        if known is None or known["revision"] <= event.data.revision:
+            latest[event.declaration_id] = _fact(event)
+    await session.execute(_FACT_UPSERT.values(list(latest.values())))
+
+
+async def record_deliveries(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
+    """The first time the region's ARS was told of each declaration, whatever the channel."""
+    first: dict[UUID, datetime] = {}
+    for event in events:
+        data = event.data
+        if data.recipient.kind is RecipientKind.ars and data.outcome is Outcome.sent and data.revision == 1:
+            first[event.declaration_id] = min(data.at, first.get(event.declaration_id, data.at))
+    if not first:
         return
-    statement = insert(_TOLD).values(declaration_id=event.declaration_id, notified_at=data.at)
+    statement = insert(_TOLD).values([{"declaration_id": d, "notified_at": at} for d, at in first.items()])
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[_TOLD.c.declaration_id],

@@ -5,18 +5,18 @@ from typing import Any
 from vigie_contracts.events import DeclarationEnriched, NotificationDispatched
 from vigie_kit.consumer import Subscription
 
-from ..handlers import record_delivery, record_fact
+from ..handlers import record_deliveries, record_facts
 
 FACTS = Subscription(
     group="stats.facts",
     topic=DeclarationEnriched.topic,
     event_type=DeclarationEnriched,
-    handler=record_fact,
+    batch_handler=record_facts,
 )
 DELIVERY = Subscription(
     group="stats.delivery",
     topic=NotificationDispatched.topic,
     event_type=NotificationDispatched,
-    handler=record_delivery,
+    batch_handler=record_deliveries,
 )
 SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
