@@ -63,7 +63,7 @@ async def test_one_session_serves_many_messages_and_a_closed_one_is_replaced(tls
     async with smtp(tls, server_password="mot-de-passe", client_password="mot-de-passe") as (mailbox, sender):
         for _ in range(3):
             assert (await sender.send(email("alerte@ars.test"))).delivered
-        assert len(mailbox.received["alerte@ars.test"]) == 3
+        assert len(mailbox.messages("alerte@ars.test")) == 3
         assert mailbox.logins == 1, "one session, authenticated once, for the three messages"
 
         # The server goes away and comes back: the session kept open is dead.
@@ -71,7 +71,7 @@ async def test_one_session_serves_many_messages_and_a_closed_one_is_replaced(tls
         mailbox.start()
         result = await sender.send(email("alerte@ars.test"))
         assert result.delivered, result.error
-        assert len(mailbox.received["alerte@ars.test"]) == 4
+        assert len(mailbox.messages("alerte@ars.test")) == 4
         assert mailbox.logins == 2
 
 
@@ -81,4 +81,4 @@ async def test_a_refused_login_is_a_failure_and_nothing_is_delivered(tls: Tls) -
         assert not result.delivered
         assert "535" in (result.error or "")
         assert mailbox.refused_logins >= 1
-        assert not mailbox.received
+        assert not mailbox.raw

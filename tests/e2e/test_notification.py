@@ -69,7 +69,7 @@ async def test_every_recipient_gets_one_message_per_revision_and_channel(
     acknowledgements = [s for s in mailbox.subjects(DECLARANT) if reference in s]
     assert acknowledgements == [f"[Vigie] Accusé de réception — {reference}"] * 2
 
-    message = next(m for m in mailbox.received[alert_desk("ars-bre")] if reference in str(m["Subject"]))
+    message = next(m for m in mailbox.messages(alert_desk("ars-bre")) if reference in str(m["Subject"]))
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Territoire : Finistère (29), Bretagne" in text
     assert "Gravité : incident grave" in text

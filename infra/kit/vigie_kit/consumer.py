@@ -27,7 +27,6 @@ from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from vigie_contracts.events import Envelope
 from vigie_contracts.topics import TopicSpec
@@ -48,6 +47,8 @@ BatchHandler = Callable[[AsyncSession, Sequence[E]], Awaitable[None]]
 # exceptions, transaction rollbacks (serialization, deadlock), resources, operator intervention.
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _MAX_REASON = 2000
+_PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
+_RECORD_PROCESSED = insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id)
 
 
 class Retry(Exception):
@@ -97,13 +98,14 @@ async def apply_events(
     unique_ids = list(dict.fromkeys(event.event_id for _, event in events))
     if not unique_ids:
         return 0
+    # Rows as parameters, not as .values([...]): a statement with literal rows is compiled
+    # anew at every execution, whereas this one is compiled once and cached.
     fresh = set(
-        await session.scalars(
-            insert(ProcessedEvent)
-            .values([{"consumer": group, "event_id": event_id} for event_id in unique_ids])
-            .on_conflict_do_nothing()
-            .returning(col(ProcessedEvent.event_id))
-        )
+        (
+            await session.execute(
+                _RECORD_PROCESSED, [{"consumer": group, "event_id": event_id} for event_id in unique_ids]
+            )
+        ).scalars()
     )
     fresh_events = []
     for record, event in events:

@@ -114,12 +114,13 @@ class Mailbox:
             (self.folder / f"{name}.eml").write_bytes(envelope.content)
         return "250 OK"
 
-    @property
-    def received(self) -> dict[str, list[EmailMessage]]:
-        """The messages received, by recipient address."""
+    # A method, not a property: aiosmtpd inspects its handler's members (properties evaluated)
+    # at every connection, which would parse every message received so far each time.
+    def messages(self, address: str) -> list[EmailMessage]:
+        """The messages received for ``address``, parsed."""
         with self._lock:
-            messages = {address: [_parse(content) for content in contents] for address, contents in self.raw.items()}
-        return defaultdict(list, messages)
+            contents = list(self.raw.get(address.lower(), []))
+        return [_parse(content) for content in contents]
 
     def start(self) -> None:
         if self.folder is not None:
@@ -142,6 +143,4 @@ class Mailbox:
             self._controller.stop()
 
     def subjects(self, address: str) -> list[str]:
-        with self._lock:
-            contents = list(self.raw.get(address.lower(), []))
-        return [str(_parse(content)["Subject"]) for content in contents]
+        return [str(message["Subject"]) for message in self.messages(address)]

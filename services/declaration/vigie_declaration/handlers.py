@@ -470,6 +470,17 @@ async def record_enrichments(session: AsyncSession, events: Sequence[Declaration
     await _refresh_statuses(session, facts)
 
 
+_NOTIFICATIONS = DeclarationNotification.__table__  # type: ignore[attr-defined]
+# Built once and given its rows as parameters, so that it is compiled once, not per batch.
+_OUTCOME_UPSERT = insert(_NOTIFICATIONS)
+_OUTCOME_UPSERT = _OUTCOME_UPSERT.on_conflict_do_update(
+    index_elements=[_NOTIFICATIONS.c.delivery_id],
+    set_={key: _OUTCOME_UPSERT.excluded[key] for key in ("outcome", "attempt", "at", "error")},
+    # Outcomes of one delivery arrive in order, but a replay must not rewind them.
+    where=_NOTIFICATIONS.c.attempt <= _OUTCOME_UPSERT.excluded.attempt,
+)
+
+
 async def record_dispatches(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
     """Keep the latest outcome of each delivery, then decide the declarations' statuses again."""
     facts = await _lock(session, {event.declaration_id for event in events})
@@ -505,16 +516,7 @@ async def record_dispatches(session: AsyncSession, events: Sequence[Notification
             )
         )
         facts[event.declaration_id].at = event.occurred_at
-    table = DeclarationNotification.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(list(latest.values()))
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.delivery_id],
-            set_={key: statement.excluded[key] for key in ("outcome", "attempt", "at", "error")},
-            # Outcomes of one delivery arrive in order, but a replay must not rewind them.
-            where=table.c.attempt <= statement.excluded.attempt,
-        )
-    )
+    await session.execute(_OUTCOME_UPSERT, list(latest.values()))
     await _add_timeline(session, timeline)
     await _refresh_statuses(session, facts)
 

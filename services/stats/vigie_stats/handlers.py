@@ -46,6 +46,7 @@ def _fact(event: DeclarationEnriched) -> dict[str, Any]:
     }
 
 
+# Statements built once and given their rows as parameters: compiled once, not per batch.
 _FACT_UPSERT = insert(_FACTS)
 _FACT_UPSERT = _FACT_UPSERT.on_conflict_do_update(
     index_elements=[_FACTS.c.declaration_id],
@@ -58,6 +59,13 @@ _FACT_UPSERT = _FACT_UPSERT.on_conflict_do_update(
 )
 
 
+_TOLD_UPSERT = insert(_TOLD)
+_TOLD_UPSERT = _TOLD_UPSERT.on_conflict_do_update(
+    index_elements=[_TOLD.c.declaration_id],
+    set_={"notified_at": sa.func.least(_TOLD.c.notified_at, _TOLD_UPSERT.excluded.notified_at)},
+)
+
+
 async def record_facts(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
     """Count each declaration once, with the values of its latest revision: a revision that
     changes the category moves the count rather than adding one."""
@@ -65,8 +73,11 @@ async def record_facts(session: AsyncSession, events: Sequence[DeclarationEnrich
     for event in events:
         known = latest.get(event.declaration_id)
         if known is None or known["revision"] <= event.data.revision:
-            latest[event.declaration_id] = _fact(event)
-    await session.execute(_FACT_UPSERT.values(list(latest.values())))
+            fact = _fact(event)
+            if known is not None:  # declared when its first revision was, as the upsert keeps it
+                fact["declared_at"] = min(known["declared_at"], fact["declared_at"])
+            latest[event.declaration_id] = fact
+    await session.execute(_FACT_UPSERT, list(latest.values()))
 
 
 async def record_deliveries(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
@@ -78,13 +89,7 @@ async def record_deliveries(session: AsyncSession, events: Sequence[Notification
             first[event.declaration_id] = min(data.at, first.get(event.declaration_id, data.at))
     if not first:
         return
-    statement = insert(_TOLD).values([{"declaration_id": d, "notified_at": at} for d, at in first.items()])
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[_TOLD.c.declaration_id],
-            set_={"notified_at": sa.func.least(_TOLD.c.notified_at, statement.excluded.notified_at)},
-        )
-    )
+    await session.execute(_TOLD_UPSERT, [{"declaration_id": d, "notified_at": at} for d, at in first.items()])
 
 
 def _column(dimension: Dimension) -> Any:
