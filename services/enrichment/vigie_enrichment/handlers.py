@@ -103,28 +103,20 @@ async def _register(
                 "at": detected,
             },
         )
-        peers = (
+        # Those sharing the key within the window of this one, itself included, counted in the
+        # database: in a mass campaign they are thousands, and none of them needs to come here.
+        in_window = {"kind": link.kind, "key": link.key, "lower": detected - window, "upper": detected + window}
+        sharing, first, last = (
             await session.execute(
                 sa.text(
-                    "SELECT declaration_id, detected_at FROM declaration_links"
-                    " WHERE kind = :kind AND key = :key AND declaration_id <> :d"
-                    " AND detected_at BETWEEN :lower AND :upper ORDER BY detected_at, declaration_id"
+                    "SELECT count(*), min(detected_at), max(detected_at) FROM declaration_links"
+                    " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
                 ),
-                {
-                    "kind": link.kind,
-                    "key": link.key,
-                    "d": declaration_id,
-                    "lower": detected - window,
-                    "upper": detected + window,
-                },
+                in_window,
             )
-        ).all()
-        if not peers:
+        ).one()
+        if sharing < 2:
             continue
-        members = [
-            (declaration_id, detected),
-            *((row.declaration_id, row.detected_at) for row in peers),
-        ]
         campaign_id = await session.scalar(
             sa.text(
                 "SELECT id FROM campaigns WHERE kind = :kind AND key = :key"
@@ -134,10 +126,16 @@ async def _register(
             ),
             {"kind": link.kind, "key": link.key, "window": window, "at": detected},
         )
-        first = min(at for _, at in members)
-        last = max(at for _, at in members)
         if campaign_id is None:
-            earliest = min(members, key=lambda m: (m[1], str(m[0])))[0]
+            # Named after its earliest member (by detection, then id), whichever instance sees it.
+            earliest = await session.scalar(
+                sa.text(
+                    "SELECT declaration_id FROM declaration_links"
+                    " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
+                    " ORDER BY detected_at, declaration_id LIMIT 1"
+                ),
+                in_window,
+            )
             campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
             await session.execute(
                 sa.text(
@@ -164,10 +162,11 @@ async def _register(
         added = await session.execute(
             sa.text(
                 "INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)"
-                " SELECT :c, unnest(CAST(:members AS uuid[])), :now"
+                " SELECT :c, declaration_id, :now FROM declaration_links"
+                " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
                 " ON CONFLICT DO NOTHING RETURNING declaration_id"
             ),
-            {"c": campaign_id, "members": [m for m, _ in members], "now": datetime.now(UTC)},
+            {"c": campaign_id, "now": datetime.now(UTC), **in_window},
         )
         newcomers = {row.declaration_id for row in added}
         joined |= newcomers
