@@ -1,5 +1,7 @@
 """Bad input gets a precise problem+json answer, and nothing is stored or published for it."""
 
+import asyncio
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +12,7 @@ import pytest
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
 
-from ..support.pipeline import end_offsets, scalar, settle
+from ..support.pipeline import end_offsets, scalar, settle, wait_until
 
 Payload = dict[str, Any]
 
@@ -146,6 +148,35 @@ async def test_an_oversized_body_is_refused_before_it_is_read(api: httpx.AsyncCl
     )
     assert response.status_code == 413
     assert "limit is 1048576 bytes" in response.json()["detail"]
+
+
+async def test_a_client_that_hangs_up_mid_body_leaves_no_trace_and_no_error(
+    stack: Stack, api: httpx.AsyncClient, credentials: dict[str, dict[str, str]]
+) -> None:
+    declarations_before = await scalar(stack, "declaration", "SELECT count(*) FROM declarations")
+    log = stack.services["declaration"].log_file
+    log_before = len(log.read_text().splitlines())
+    body = json.dumps(valid()).encode()
+    _, writer = await asyncio.open_connection("127.0.0.1", stack.config.service_ports["declaration"])
+    writer.write(
+        b"POST /v1/declarations HTTP/1.1\r\nHost: vigie\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {credentials['partner']['secret']}\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[: len(body) // 2]
+    )
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.close()
+    await writer.wait_closed()
+
+    async def told() -> bool:
+        return "hung up before sending its whole request" in "".join(log.read_text().splitlines()[log_before:])
+
+    await wait_until(told, timeout=10, what="the hang-up logged")
+    new_lines = log.read_text().splitlines()[log_before:]
+    assert not [line for line in new_lines if '"level": "error"' in line]
+    assert await scalar(stack, "declaration", "SELECT count(*) FROM declarations") == declarations_before
+    assert (await api.post("/v1/declarations", json=valid())).status_code == 202
 
 
 async def test_refused_declarations_leave_no_trace_and_accepted_ones_are_unharmed(

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from .consumer import is_transient
 from .db import Sessions
@@ -149,6 +150,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, HTTPException)
         return problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
 
+    async def on_disconnect(request: Request, _: Exception) -> ProblemResponse:
+        # Nobody is left to read the answer; nothing was recorded, and nothing is wrong here.
+        log.info("%s %s: the client hung up before sending its whole request", request.method, request.url.path)
+        return problem(400, "the request ended before its body was complete; nothing was recorded")
+
     async def on_unexpected(request: Request, error: Exception) -> ProblemResponse:
         if is_transient(error):
             log.warning("%s %s: the database is unreachable (%s)", request.method, request.url.path, error)
@@ -163,6 +169,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 
