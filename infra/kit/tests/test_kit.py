@@ -80,15 +80,15 @@ def test_an_outbox_row_carries_its_key_topic_and_the_current_trace() -> None:
     event = _event()
     with tracer.start_as_current_span("work") as span:
         row = outbox_message(event)
-    assert row.aggregate_id == str(event.declaration_id)
-    assert row.topic == "notification.dispatched.v1"
-    assert row.headers["event_id"] == str(event.event_id)
+    assert row["aggregate_id"] == str(event.declaration_id)
+    assert row["topic"] == "notification.dispatched.v1"
+    assert row["headers"]["event_id"] == str(event.event_id)
     trace_id = format(span.get_span_context().trace_id, "032x")
-    assert row.headers["traceparent"].split("-")[1] == trace_id
+    assert row["headers"]["traceparent"].split("-")[1] == trace_id
     # and the relay or a consumer continues that very trace from the row's headers
-    continued = trace.get_current_span(context_from_headers(row.headers)).get_span_context()
+    continued = trace.get_current_span(context_from_headers(row["headers"])).get_span_context()
     assert continued.trace_id == span.get_span_context().trace_id
-    kafka_style = [(key, value.encode()) for key, value in row.headers.items()]
+    kafka_style = [(key, value.encode()) for key, value in row["headers"].items()]
     assert trace.get_current_span(context_from_headers(kafka_style)).get_span_context().span_id == (
         span.get_span_context().span_id
     )

@@ -239,7 +239,7 @@ async def submit_declaration(
         redacted=redaction.nir,
     )
     _audit(session, caller, "create", declaration.id, 1, now, redacted=redaction.nir)
-    add_events(session, [_submitted_event(declaration, RevisionKind.initial, clean, now)])
+    await add_events(session, [_submitted_event(declaration, RevisionKind.initial, clean, now)])
     accepted = Accepted(declaration, 1, redaction.nir)
     if idempotency_key is not None:
         accepted.response = _accepted_body(accepted)
@@ -334,7 +334,7 @@ async def revise_declaration(
         redacted=redaction.nir,
     )
     _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
-    add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
+    await add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
     accepted = Accepted(declaration, declaration.revision, redaction.nir)
     accepted.response = _accepted_body(accepted)
     if idempotency_key is not None:

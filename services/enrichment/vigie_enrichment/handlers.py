@@ -38,6 +38,7 @@ from .orm import Enrichment
 log = logging.getLogger(__name__)
 
 PRODUCER = "enrichment"
+_REFRESH_SLICE = 200
 _CAMPAIGNS = uuid5(NAMESPACE_URL, "https://vigie/campaigns")
 RECURRENCE = timedelta(days=365)
 
@@ -302,22 +303,33 @@ async def enrich(session: AsyncSession, event: DeclarationSubmitted, *, window: 
         len(data.campaigns),
         extra={"declaration_id": event.declaration_id, "reference": data.reference},
     )
-    events = [_event(event.declaration_id, data, now)]
+    await add_events(session, [_event(event.declaration_id, data, now)])
+    # The campaign a member of a mass campaign joins may hold thousands of others: they learn
+    # of it a slice at a time, so that memory holds a slice, not the campaign.
+    others = sorted(joined)
+    for start in range(0, len(others), _REFRESH_SLICE):
+        await _refresh(session, others[start : start + _REFRESH_SLICE], now)
+
+
+async def _refresh(session: AsyncSession, others: list[UUID], now: datetime) -> None:
+    """Enrich again the latest revision of each of ``others`` (their campaigns changed), and
+    publish it: same revision, so nobody is notified twice."""
     rows = await session.execute(
         sa.text(
             "SELECT DISTINCT ON (declaration_id) declaration_id, result FROM enrichments"
             " WHERE declaration_id = ANY(:ids) ORDER BY declaration_id, revision DESC"
         ),
-        {"ids": sorted(joined)},
+        {"ids": others},
     )
     latest: dict[UUID, dict[str, Any]] = dict(rows.all())  # not dict(rows): a Result has keys()
-    for other in sorted(joined):
+    events = []
+    for other in others:
         if other not in latest:
             continue  # linked before its own enrichment was kept: it will see the campaign then
-        before = EnrichedData.model_validate(latest[other])
+        before = EnrichedData.model_validate(latest.pop(other))
         submitted = SubmittedData.model_validate(before.model_dump(include=set(SubmittedData.model_fields)))
         other_observed = observed_indicators(before.declaration.indicators, free_text(before.declaration))
         refreshed = await assemble(session, other, submitted, other_observed, now)
         await _keep(session, other, refreshed)
         events.append(_event(other, refreshed, now))
-    add_events(session, events)
+    await add_events(session, events)

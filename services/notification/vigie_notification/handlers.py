@@ -22,8 +22,7 @@ from vigie_contracts.events import (
     RecipientKind,
 )
 from vigie_contracts.webhook import WebhookNotification
-from vigie_kit.outbox import outbox_message
-from vigie_kit.tables import OutboxMessage
+from vigie_kit.outbox import OutboxRow, outbox_message, stage
 from vigie_kit.telemetry import trace_headers
 
 from .adapters.orm import Delivery
@@ -187,7 +186,7 @@ class Attempt:
     error: str | None
     at: datetime
     next_attempt_at: datetime | None
-    message: OutboxMessage
+    message: OutboxRow
 
 
 def attempt_outcome(
@@ -268,7 +267,7 @@ async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) ->
             },
         )
     )
-    session.add_all([a.message for a in attempts if a.delivery.id in recorded])
+    await stage(session, [a.message for a in attempts if a.delivery.id in recorded])
     return recorded
 
 
