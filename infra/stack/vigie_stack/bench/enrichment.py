@@ -131,8 +131,8 @@ async def _enriched(stack: Stack) -> int:
 def run(stack: Stack, *, indicators: int, declarations: int, results: Path) -> dict[str, Any]:
     rng = random.Random(8)  # noqa: S311 - reproducible synthetic data
     stack.reset()
-    stack.start_infrastructure()
     try:
+        stack.start_infrastructure()  # inside the try: a failed start leaves nothing running
         stack.start_services(["enrichment"])
         bundle, ips, domains = synthetic_bundle(indicators, rng)
         path = stack.config.state / "bench-bundle.json"

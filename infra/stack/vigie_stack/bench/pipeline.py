@@ -413,10 +413,11 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
     """The whole benchmark; ``quick`` runs every measure briefly (to try the command)."""
     scale = 0.25 if quick else 1.0
     stack.reset()
-    stack.start_infrastructure()
     bench = Bench(stack)
     figures: dict[str, Any] = {"benchmark": "pipeline", "at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
+        # Inside the try: a broker that fails to start must not leave the database running.
+        stack.start_infrastructure()
         stack.start_receiver()
         stack.start_services()
         stack.load_intel_samples()
