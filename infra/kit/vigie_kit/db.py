@@ -90,6 +90,7 @@ class GroupCommit(Generic[T, R]):
             try:
                 async with unit_of_work(self.sessions()) as session:
                     results = await self.write(session, [item for item, _ in batch])
+                answers = list(zip(batch, results, strict=True))
             except Exception as error:
                 for _, done in batch:
                     if not done.done():
@@ -99,7 +100,7 @@ class GroupCommit(Generic[T, R]):
                 for _, done in [*batch, *self._waiting]:
                     done.cancel()
                 raise
-            for (_, done), result in zip(batch, results, strict=True):
+            for (_, done), result in answers:
                 if not done.done():
                     done.set_result(result)
 

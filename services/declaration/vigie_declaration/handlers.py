@@ -45,6 +45,9 @@ from .domain.privacy import redact
 from .domain.revision import apply_changes
 
 PRODUCER = "declaration"
+_DECLARATIONS = Declaration.__table__  # type: ignore[attr-defined]
+_NOTIFICATIONS = DeclarationNotification.__table__  # type: ignore[attr-defined]
+_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 
 
 class UnknownDeclaration(LookupError):
@@ -146,6 +149,10 @@ def _audit(
     )
 
 
+def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detail: Any) -> dict[str, Any]:
+    return {"declaration_id": declaration_id, "revision": revision, "what": what, "at": at, "detail": detail}
+
+
 def _timeline(
     session: AsyncSession,
     declaration_id: UUID,
@@ -154,7 +161,7 @@ def _timeline(
     at: datetime,
     **detail: Any,
 ) -> None:
-    session.add(TimelineEntry(declaration_id=declaration_id, at=at, revision=revision, what=what, detail=detail))
+    session.add(TimelineEntry(**_entry(declaration_id, revision, what, at, **detail)))
 
 
 def _submitted_event(
@@ -369,8 +376,8 @@ async def _lock(session: AsyncSession, ids: set[UUID]) -> dict[UUID, _StatusFact
 
     Enrichment and delivery events are applied by two consumers at once; the row locks make each
     status decision see the other's committed facts, and taking them in id order keeps the two
-    from waiting on each other."""
-    table = Declaration.__table__  # type: ignore[attr-defined]
+    from deadlocking."""
+    table = _DECLARATIONS
     rows = await session.execute(
         sa.select(table.c.id, table.c.revision, table.c.enriched_revision, table.c.ars["code"].astext, table.c.status)
         .where(table.c.id.in_(sorted(ids)))
@@ -386,16 +393,12 @@ async def _lock(session: AsyncSession, ids: set[UUID]) -> dict[UUID, _StatusFact
 
 async def _add_timeline(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
     if entries:
-        await session.execute(insert(TimelineEntry.__table__), entries)  # type: ignore[attr-defined]
-
-
-def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detail: Any) -> dict[str, Any]:
-    return {"declaration_id": declaration_id, "revision": revision, "what": what, "at": at, "detail": detail}
+        await session.execute(insert(_TIMELINE), entries)
 
 
 async def _refresh_statuses(session: AsyncSession, facts: dict[UUID, _StatusFacts]) -> None:
     """Decide again the status of each declaration from all its facts, and record the changes."""
-    table = DeclarationNotification.__table__  # type: ignore[attr-defined]
+    table = _NOTIFICATIONS
     rows = await session.execute(
         sa.select(table.c.declaration_id, table.c.recipient_kind, table.c.recipient_code, table.c.outcome).where(
             sa.tuple_(table.c.declaration_id, table.c.revision).in_([(f.id, f.revision) for f in facts.values()])
@@ -415,10 +418,9 @@ async def _refresh_statuses(session: AsyncSession, facts: dict[UUID, _StatusFact
             if status is DeclarationStatus.notified:
                 notified.append(_entry(f.id, f.revision, "notified", f.at))
     if changes:
-        declarations = Declaration.__table__  # type: ignore[attr-defined]
         await session.execute(
-            sa.update(declarations)
-            .where(declarations.c.id == sa.bindparam("b_id"))
+            sa.update(_DECLARATIONS)
+            .where(_DECLARATIONS.c.id == sa.bindparam("b_id"))
             .values(status=sa.bindparam("b_status"), updated_at=sa.bindparam("b_at")),
             changes,
         )
@@ -458,19 +460,17 @@ async def record_enrichments(session: AsyncSession, events: Sequence[Declaration
             ),
         }
     if conclusions:
-        table = Declaration.__table__  # type: ignore[attr-defined]
         columns = ("enriched_revision", "departement", "region", "ars", "severity", "threat")
         await session.execute(
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}),
+            sa.update(_DECLARATIONS)
+            .where(_DECLARATIONS.c.id == sa.bindparam("b_id"))
+            .values({name: sa.bindparam(name, type_=_DECLARATIONS.c[name].type) for name in columns}),
             list(conclusions.values()),
         )
     await _add_timeline(session, timeline)
     await _refresh_statuses(session, facts)
 
 
-_NOTIFICATIONS = DeclarationNotification.__table__  # type: ignore[attr-defined]
 # Built once and given its rows as parameters, so that it is compiled once, not per batch.
 _OUTCOME_UPSERT = insert(_NOTIFICATIONS)
 _OUTCOME_UPSERT = _OUTCOME_UPSERT.on_conflict_do_update(

@@ -232,12 +232,12 @@ _STATUS = {
 }
 
 
-async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) -> set[UUID]:
-    """Write what came of attempts, in one statement, with their events. Returns the deliveries
-    recorded: one that another worker took over meanwhile (its lease ran out, so it is no longer
-    at this attempt) is left to that worker, whose outcome is the one kept."""
+async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) -> list[bool]:
+    """Write what came of attempts, in one statement, with their events. Returns whether each
+    was recorded: a delivery another worker took over meanwhile (its lease ran out, so it is no
+    longer at this attempt) is left to that worker, whose outcome is the one kept."""
     if not attempts:
-        return set()
+        return []
     recorded = set(
         await session.scalars(
             sa.text(
@@ -268,7 +268,7 @@ async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) ->
         )
     )
     await stage(session, [a.message for a in attempts if a.delivery.id in recorded])
-    return recorded
+    return [a.delivery.id in recorded for a in attempts]
 
 
 async def failed_deliveries(session: AsyncSession, *, limit: int = 100) -> list[Delivery]:

@@ -21,7 +21,6 @@ from typing import Any
 import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import Channel, RecipientKind
 from vigie_contracts.webhook import WebhookNotification
@@ -36,7 +35,7 @@ from ..config import NotificationSettings
 from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import Attempt, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
+from ..handlers import attempt_outcome, claim_due, next_due_in, record_attempts, waiting
 from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
@@ -86,11 +85,6 @@ class LiveDirectory:
         return self.current
 
 
-async def _record(session: AsyncSession, attempts: list[Attempt]) -> list[bool]:
-    recorded = await record_attempts(session, attempts)
-    return [attempt.delivery.id in recorded for attempt in attempts]
-
-
 class DeliveryWorker:
     def __init__(
         self,
@@ -106,7 +100,7 @@ class DeliveryWorker:
         self.email = email
         self.settings = settings
         self.breakers: dict[str, Breaker] = {}
-        self.outcomes = GroupCommit(lambda: service.sessions, _record)
+        self.outcomes = GroupCommit(lambda: service.sessions, record_attempts)
         self._wakeup = asyncio.Event()
         # Whether the last claim left due deliveries behind for want of room: then a delivery
         # that finishes frees room worth claiming again at once.
