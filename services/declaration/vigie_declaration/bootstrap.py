@@ -10,6 +10,7 @@ from vigie_kit.service import Service
 
 from .config import DeclarationSettings
 from .entrypoints import events, http
+from .entrypoints.admission import IntakeAdmission
 from .entrypoints.metrics import IntakeMetrics
 from .entrypoints.ratelimit import RateLimiter
 from .handlers import RevisionCreate
@@ -32,6 +33,12 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     )
     app.state.rate_limiter = RateLimiter(settings.rate_per_minute)
     app.include_router(http.router)
-    app.add_middleware(IntakeMetrics)
+    app.add_middleware(
+        IntakeAdmission,
+        max_body_bytes=settings.max_body_bytes,
+        body_seconds=settings.body_seconds,
+        limit=settings.intake_in_progress,
+    )
+    app.add_middleware(IntakeMetrics)  # outermost: it counts the admission's refusals too
     document(app, DeclarationContent, RevisionCreate)
     return app

@@ -9,5 +9,9 @@ class DeclarationSettings(ServiceSettings):
     http_port: int = 8100
     # A declaration with 500 indicators of long URLs stays well under this.
     max_body_bytes: int = 1_048_576
+    # A body still arriving after this is refused (408): a slow sender holds nothing for long.
+    body_seconds: float = 10.0
+    # Declarations and revisions handled at once; the next ones are answered 503 with Retry-After.
+    intake_in_progress: int = 32
     # Requests a minute per credential unless the credential says otherwise.
     rate_per_minute: int = 600

@@ -101,6 +101,14 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
+def _spread(latencies: list[float]) -> dict[str, float]:
+    return {
+        "p50": _ms(percentile(latencies, 50)),
+        "p99": _ms(percentile(latencies, 99)),
+        "max": _ms(max(latencies, default=float("nan"))),
+    }
+
+
 class Bench:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -146,18 +154,18 @@ class Bench:
         latencies = [row[1] for row in rows if row[2] == 202]
         answered = [row for row in rows if row[2]]
         finished = max((row[0] + row[1] for row in answered), default=0.0) - min((row[0] for row in rows), default=0.0)
+        shed = sum(1 for row in rows if row[2] == 503)
         return {
             "offered_per_second": rate,
             "seconds": seconds,
             "requests": len(rows),
             "accepted": len(latencies),
+            # Answered 503 with Retry-After: the intake was full, nothing was recorded.
+            "shed": shed,
             "errors": len(rows) - len(latencies),
             "achieved_per_second": round(len(latencies) / finished, 1) if finished else 0.0,
-            "latency_ms": {
-                "p50": _ms(percentile(latencies, 50)),
-                "p99": _ms(percentile(latencies, 99)),
-                "max": _ms(max(latencies, default=float("nan"))),
-            },
+            "latency_ms": _spread(latencies),
+            "every_answer_latency_ms": _spread([row[1] for row in answered]),
         }
 
     # --- what the pipeline holds ----------------------------------------------------------
@@ -267,12 +275,9 @@ class Bench:
             "offered_per_second": rate,
             "seconds": seconds,
             "declarations": sum(1 for row in rows if row[2] == 202),
+            "shed": sum(1 for row in rows if row[2] == 503),
             "notified": len(delays),
-            "post_to_ars_webhook_ms": {
-                "p50": _ms(percentile(delays, 50)),
-                "p99": _ms(percentile(delays, 99)),
-                "max": _ms(max(delays, default=float("nan"))),
-            },
+            "post_to_ars_webhook_ms": _spread(delays),
         }
 
     def sustained(self, rates: list[float], seconds: float) -> dict[str, Any]:
@@ -448,7 +453,9 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
             _print(
                 f"  {rate:>5}/s offered: {intake['achieved_per_second']:>7.1f}/s accepted, latency p50"
                 f" {intake['latency_ms']['p50']} ms, p99 {intake['latency_ms']['p99']} ms,"
-                f" max {intake['latency_ms']['max']} ms, {intake['errors']} errors or unanswered"
+                f" max {intake['latency_ms']['max']} ms; {intake['shed']} shed (503, p99 of every answer"
+                f" {intake['every_answer_latency_ms']['p99']} ms), {intake['errors'] - intake['shed']} other errors"
+                " or unanswered"
             )
         bench.drain(timeout=1800)
 

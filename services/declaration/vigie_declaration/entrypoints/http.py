@@ -333,22 +333,15 @@ _EXAMPLE: dict[str, Any] = {
     "indicators": [{"type": "ipv4", "value": "203.0.113.45"}],
     "support_requested": True,
 }
+_INTAKE_ERRORS: dict[int | str, dict[str, Any]] = {
+    408: {"description": "The body did not arrive in time", **_PROBLEM},
+    413: {"description": "Body too large", **_PROBLEM},
+    503: {"description": "The intake is full, or its database unreachable; see Retry-After", **_PROBLEM},
+}
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credential, or an unknown or revoked one", **_PROBLEM},
     429: {"description": "Too many requests with this credential; see Retry-After", **_PROBLEM},
 }
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, f"the body is {declared} bytes; the limit is {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, f"the body exceeds the limit of {limit} bytes")
-    return bytes(body)
 
 
 def parse_body(body: bytes, content_type: str | None, model: type[M], what: str) -> M:
@@ -467,9 +460,9 @@ async def _accept(sessions: Sessions, response: Response, work: Any, *args: Any,
         400: {"description": "Malformed body (not UTF-8, not JSON) or Idempotency-Key", **_PROBLEM},
         403: {"description": "This credential may not declare for this structure", **_PROBLEM},
         409: {"description": "Idempotency-Key already used with another body", **_PROBLEM},
-        413: {"description": "Body too large", **_PROBLEM},
         415: {"description": "Not application/json", **_PROBLEM},
         422: {"description": "Invalid declaration, each bad field named", **_PROBLEM},
+        **_INTAKE_ERRORS,
         **_AUTH_ERRORS,
     },
 )
@@ -478,10 +471,10 @@ async def declare(
     response: Response,
     caller: CallerDep,
     sessions: SessionsDep,
-    settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> DeclarationAccepted:
-    body = await _read_body(request, settings.max_body_bytes)
+    # Read whole, within its size limit, by the admission in front of the routes (admission.py).
+    body = await request.body()
     content = parse_body(body, request.headers.get("content-type"), DeclarationContent, "declaration")
     return await _accept(sessions, response, submit_declaration, caller, content, idempotency_key=idempotency_key)
 
@@ -514,6 +507,7 @@ async def declare(
             **_PROBLEM,
         },
         422: {"description": "Invalid revision, each bad field named", **_PROBLEM},
+        **_INTAKE_ERRORS,
         **_AUTH_ERRORS,
     },
 )
@@ -523,10 +517,9 @@ async def revise(
     response: Response,
     caller: CallerDep,
     sessions: SessionsDep,
-    settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> DeclarationAccepted:
-    body = await _read_body(request, settings.max_body_bytes)
+    body = await request.body()
     revision = parse_body(body, request.headers.get("content-type"), RevisionCreate, "revision")
     return await _accept(
         sessions,

@@ -25,11 +25,13 @@ REASONS = {
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
+    408: "body_timeout",
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 
