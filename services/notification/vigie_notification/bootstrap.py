@@ -3,12 +3,11 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from vigie_kit.service import Service
 
 from .adapters.email import EmailSender, SmtpServer
-from .adapters.webhook import WebhookSender, make_client
+from .adapters.webhook import WebhookSender
 from .config import NotificationSettings
 from .entrypoints import events
 from .entrypoints.deliveries import DeliveryWorker, LiveDirectory
@@ -39,13 +38,12 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     service = Service(settings, migrations=MIGRATIONS, publishes=True)
     for subscription in events.subscriptions(directory):
         service.subscribe(subscription)
-    client = make_client(settings.webhook_timeout_seconds)
-    HTTPXClientInstrumentor().instrument_client(client)
+    webhooks = WebhookSender(settings.webhook_timeout_seconds)
     email = EmailSender(server) if server else None
-    worker = DeliveryWorker(service, directory, WebhookSender(client), email, settings)
+    worker = DeliveryWorker(service, directory, webhooks, email, settings)
     service.worker(worker.run, drain=worker.drain)
     service.gauge(worker.measure)
-    service.on_shutdown(client.aclose)
+    service.on_shutdown(webhooks.close)
     if email is not None:
         service.on_shutdown(email.close)
     return service.app(
