@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -56,6 +57,15 @@ async def unit_of_work(factory: Sessions) -> AsyncIterator[AsyncSession]:
     """A transaction: committed if the block ends normally, rolled back if it raises."""
     async with factory.begin() as session:
         yield session
+
+
+@asynccontextmanager
+async def one_read(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a single read, which needs no transaction around it: no BEGIN and no
+    COMMIT, two round trips fewer than a unit of work."""
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 T = TypeVar("T")

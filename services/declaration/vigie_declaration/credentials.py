@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from vigie_contracts.finess import InvalidFiness, parse_finess
@@ -115,23 +115,31 @@ async def revoke_credential(session: AsyncSession, credential_id: UUID) -> Crede
     return credential
 
 
-async def caller_for(session: AsyncSession, secret: str) -> Caller | None:
+_CREDENTIALS = Credential.__table__  # type: ignore[attr-defined]
+_CALLER = sa.select(
+    _CREDENTIALS.c.id,
+    _CREDENTIALS.c.principal,
+    _CREDENTIALS.c.kind,
+    _CREDENTIALS.c.finess,
+    _CREDENTIALS.c.departements,
+    _CREDENTIALS.c.region_code,
+    _CREDENTIALS.c.rate_per_minute,
+).where(_CREDENTIALS.c.token_hash == sa.bindparam("token_hash"), _CREDENTIALS.c.revoked_at.is_(None))
+
+
+async def caller_for(connection: AsyncConnection, secret: str) -> Caller | None:
     """Who presents ``secret``, or None if nobody (unknown, malformed or revoked)."""
     if not _TOKEN.match(secret):
         return None
-    credential = await session.scalar(
-        sa.select(Credential).where(
-            col(Credential.token_hash) == hash_secret(secret), col(Credential.revoked_at).is_(None)
-        )
-    )
-    if credential is None:
+    row = (await connection.execute(_CALLER, {"token_hash": hash_secret(secret)})).first()
+    if row is None:
         return None
     return Caller(
-        credential_id=credential.id,
-        principal=credential.principal,
-        kind=CredentialKind(credential.kind),
-        finess=frozenset(credential.finess),
-        departements=frozenset(credential.departements),
-        region_code=credential.region_code,
-        rate_per_minute=credential.rate_per_minute,
+        credential_id=row.id,
+        principal=row.principal,
+        kind=CredentialKind(row.kind),
+        finess=frozenset(row.finess),
+        departements=frozenset(row.departements),
+        region_code=row.region_code,
+        rate_per_minute=row.rate_per_minute,
     )

@@ -33,7 +33,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
-from vigie_kit.db import Sessions, unit_of_work
+from vigie_kit.db import Sessions, one_read, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
@@ -81,7 +81,6 @@ _bearer = HTTPBearer(auto_error=False, description="A partner, ARS or national c
 
 async def _caller(
     request: Request,
-    sessions: SessionsDep,
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -91,8 +90,8 @@ async def _caller(
             "send your credential as Authorization: Bearer <secret>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    async with unit_of_work(sessions) as session:
-        caller = await caller_for(session, bearer.credentials.strip())
+    async with one_read(request.app.state.service.engine) as connection:
+        caller = await caller_for(connection, bearer.credentials.strip())
     if caller is None:
         raise Problem(
             401,
