@@ -8,7 +8,6 @@ enrichment is published again with the campaign (same revision, so nobody is not
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from vigie_contracts.events import (
     ObservedIndicator,
     Place,
     SubmittedData,
+    ThreatMatch,
 )
 from vigie_kit.outbox import add_events
 
@@ -185,40 +185,73 @@ async def _register(
     return joined
 
 
-async def _campaigns_of(session: AsyncSession, declaration_id: UUID) -> list[CampaignLink]:
+async def _campaigns_of(session: AsyncSession, declaration_ids: list[UUID]) -> dict[UUID, list[CampaignLink]]:
+    """The campaigns each declaration is a member of, with their sizes, counted once a campaign."""
     rows = await session.execute(
         sa.text(
-            "SELECT c.id, c.kind, c.key, c.label,"
-            " (SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.id) AS n"
-            " FROM campaigns c JOIN campaign_members me ON me.campaign_id = c.id AND me.declaration_id = :d"
-            " ORDER BY c.kind, c.key, c.first_detected_at"
+            "WITH mine AS (SELECT declaration_id, campaign_id FROM campaign_members WHERE declaration_id = ANY(:ids)),"
+            " sizes AS (SELECT campaign_id, count(*) AS n FROM campaign_members"
+            "   WHERE campaign_id IN (SELECT campaign_id FROM mine) GROUP BY campaign_id)"
+            " SELECT mine.declaration_id, c.id, c.kind, c.key, c.label, sizes.n"
+            " FROM mine JOIN campaigns c ON c.id = mine.campaign_id JOIN sizes ON sizes.campaign_id = c.id"
+            " ORDER BY mine.declaration_id, c.kind, c.key, c.first_detected_at"
         ),
-        {"d": declaration_id},
+        {"ids": declaration_ids},
     )
-    return [CampaignLink(id=r.id, kind=r.kind, key=r.key, label=r.label, declarations=r.n) for r in rows]
+    campaigns: dict[UUID, list[CampaignLink]] = {}
+    for r in rows:
+        link = CampaignLink(id=r.id, kind=r.kind, key=r.key, label=r.label, declarations=r.n)
+        campaigns.setdefault(r.declaration_id, []).append(link)
+    return campaigns
 
 
-async def _structure_incidents(session: AsyncSession, finess: str, detected: datetime) -> int:
-    count = await session.scalar(
-        sa.text("SELECT count(*) FROM structure_incidents WHERE finess = :f AND detected_at BETWEEN :lower AND :at"),
-        {"f": finess, "lower": detected - RECURRENCE, "at": detected},
+async def _structure_incidents(session: AsyncSession, detections: list[tuple[str, datetime]]) -> list[int]:
+    """For each (FINESS, detection), the structure's incidents in the year up to it, itself included."""
+    rows = await session.execute(
+        sa.text(
+            "SELECT w.i, count(s.declaration_id)"
+            " FROM unnest(CAST(:finess AS text[]), CAST(:at AS timestamptz[])) WITH ORDINALITY AS w(finess, at, i)"
+            " LEFT JOIN structure_incidents s"
+            "   ON s.finess = w.finess AND s.detected_at BETWEEN w.at - CAST(:recurrence AS interval) AND w.at"
+            " GROUP BY w.i ORDER BY w.i"
+        ),
+        {"finess": [f for f, _ in detections], "at": [at for _, at in detections], "recurrence": RECURRENCE},
     )
-    return max(int(count or 0), 1)
+    return [max(int(count), 1) for _, count in rows]
 
 
-async def assemble(
-    session: AsyncSession,
-    declaration_id: UUID,
+Revision = tuple[UUID, SubmittedData, list[Observed]]
+
+
+async def assemble(session: AsyncSession, revisions: list[Revision], now: datetime) -> list[EnrichedData]:
+    """Everything enrichment concludes about each revision, from the store as it is now: three
+    queries for the whole list, however long."""
+    if not revisions:
+        return []
+    matches = await find_matches(session, [[o.observable for o in observed] for _, _, observed in revisions])
+    campaigns = await _campaigns_of(session, [declaration_id for declaration_id, _, _ in revisions])
+    recurrences = await _structure_incidents(
+        session, [(s.declaration.structure.finess, s.declaration.detected_at) for _, s, _ in revisions]
+    )
+    return [
+        _conclude(submitted, observed, found, campaigns.get(declaration_id, []), recurrence, now)
+        for (declaration_id, submitted, observed), found, recurrence in zip(
+            revisions, matches, recurrences, strict=True
+        )
+    ]
+
+
+def _conclude(
     submitted: SubmittedData,
     observed: list[Observed],
+    matches: list[ThreatMatch],
+    campaigns: list[CampaignLink],
+    structure_incidents: int,
     now: datetime,
 ) -> EnrichedData:
-    """Everything enrichment concludes about one revision, from the store as it is now."""
     content = submitted.declaration
     location = locate(content.structure.finess)
     region = location.region
-    matches = await find_matches(session, [o.observable for o in observed])
-    campaigns = await _campaigns_of(session, declaration_id)
     parent = next((c for c in campaigns if c.kind == LinkKind.provider), None)
     provider_hit = content.provider is not None and (
         content.category == "provider_incident" or Scope.provider_hosted in content.scope or parent is not None
@@ -246,9 +279,7 @@ async def assemble(
         matches=matches,
         campaigns=campaigns,
         parent_incident=parent,
-        structure_incidents_12_months=await _structure_incidents(
-            session, content.structure.finess, content.detected_at
-        ),
+        structure_incidents_12_months=structure_incidents,
     )
 
 
@@ -262,51 +293,63 @@ def _event(declaration_id: UUID, data: EnrichedData, now: datetime) -> Declarati
     )
 
 
-async def _keep(session: AsyncSession, declaration_id: UUID, data: EnrichedData) -> None:
-    row: dict[str, Any] = {
-        "declaration_id": declaration_id,
-        "revision": data.revision,
-        "reference": data.reference,
-        "finess": data.declaration.structure.finess,
-        "departement_code": data.departement.code,
-        "region_code": data.region.code,
-        "result": data.model_dump(mode="json"),
-        "enriched_at": data.enriched_at,
+_ENRICHMENTS = Enrichment.__table__  # type: ignore[attr-defined]
+_KEEP = insert(_ENRICHMENTS)
+_KEEP = _KEEP.on_conflict_do_update(
+    index_elements=["declaration_id", "revision"],
+    set_={"result": _KEEP.excluded.result, "enriched_at": _KEEP.excluded.enriched_at},
+)
+
+
+async def _keep(session: AsyncSession, enriched: list[tuple[UUID, EnrichedData]]) -> None:
+    # One row a revision: the same revision twice in one statement would be refused.
+    rows = {
+        (declaration_id, data.revision): {
+            "declaration_id": declaration_id,
+            "revision": data.revision,
+            "reference": data.reference,
+            "finess": data.declaration.structure.finess,
+            "departement_code": data.departement.code,
+            "region_code": data.region.code,
+            "result": data.model_dump(mode="json"),
+            "enriched_at": data.enriched_at,
+        }
+        for declaration_id, data in enriched
     }
-    statement = insert(Enrichment).values(row)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["declaration_id", "revision"],
-            set_={
-                "result": statement.excluded.result,
-                "enriched_at": statement.excluded.enriched_at,
-            },
-        )
-    )
+    if rows:
+        await session.execute(_KEEP, list(rows.values()))
 
 
-async def enrich(session: AsyncSession, event: DeclarationSubmitted, *, window: timedelta = WINDOW) -> None:
+async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, window: timedelta = WINDOW) -> None:
+    """Enrich a batch of revisions: each is linked into its campaigns in turn, then all are
+    concluded together from the store as it now is, kept and published. A revision concluded in
+    the same batch as the campaign members it joined already knows them all."""
     now = datetime.now(UTC)
-    content = event.data.declaration
-    observed = observed_indicators(content.indicators, free_text(content))
-    keys = link_keys(observed, content.provider.name if content.provider else None)
-    joined = await _register(session, event.declaration_id, content, keys, window)
-    data = await assemble(session, event.declaration_id, event.data, observed, now)
-    await _keep(session, event.declaration_id, data)
-    log.info(
-        "enriched revision %d of %s: region %s, %s, %d threat matches, %d campaign links",
-        data.revision,
-        data.reference,
-        data.region.code,
-        "grave" if data.severity and data.severity.grave else "not grave",
-        len(data.matches),
-        len(data.campaigns),
-        extra={"declaration_id": event.declaration_id, "reference": data.reference},
-    )
-    await add_events(session, [_event(event.declaration_id, data, now)])
+    revisions: list[Revision] = []
+    joined: set[UUID] = set()
+    for event in events:
+        content = event.data.declaration
+        observed = observed_indicators(content.indicators, free_text(content))
+        keys = link_keys(observed, content.provider.name if content.provider else None)
+        joined |= await _register(session, event.declaration_id, content, keys, window)
+        revisions.append((event.declaration_id, event.data, observed))
+    enriched = list(zip([r[0] for r in revisions], await assemble(session, revisions, now), strict=True))
+    await _keep(session, enriched)
+    for declaration_id, data in enriched:
+        log.info(
+            "enriched revision %d of %s: region %s, %s, %d threat matches, %d campaign links",
+            data.revision,
+            data.reference,
+            data.region.code,
+            "grave" if data.severity and data.severity.grave else "not grave",
+            len(data.matches),
+            len(data.campaigns),
+            extra={"declaration_id": declaration_id, "reference": data.reference},
+        )
+    await add_events(session, [_event(declaration_id, data, now) for declaration_id, data in enriched])
     # The campaign a member of a mass campaign joins may hold thousands of others: they learn
     # of it a slice at a time, so that memory holds a slice, not the campaign.
-    others = sorted(joined)
+    others = sorted(joined - {event.declaration_id for event in events})
     for start in range(0, len(others), _REFRESH_SLICE):
         await _refresh(session, others[start : start + _REFRESH_SLICE], now)
 
@@ -321,15 +364,15 @@ async def _refresh(session: AsyncSession, others: list[UUID], now: datetime) -> 
         ),
         {"ids": others},
     )
-    latest: dict[UUID, dict[str, Any]] = dict(rows.all())  # not dict(rows): a Result has keys()
-    events = []
-    for other in others:
-        if other not in latest:
-            continue  # linked before its own enrichment was kept: it will see the campaign then
-        before = EnrichedData.model_validate(latest.pop(other))
+    revisions: list[Revision] = []
+    # Linked before its own enrichment was kept, a declaration is not there: it will see the
+    # campaign when it is enriched.
+    for other, result in rows:
+        before = EnrichedData.model_validate(result)
         submitted = SubmittedData.model_validate(before.model_dump(include=set(SubmittedData.model_fields)))
-        other_observed = observed_indicators(before.declaration.indicators, free_text(before.declaration))
-        refreshed = await assemble(session, other, submitted, other_observed, now)
-        await _keep(session, other, refreshed)
-        events.append(_event(other, refreshed, now))
-    await add_events(session, events)
+        revisions.append(
+            (other, submitted, observed_indicators(before.declaration.indicators, free_text(before.declaration)))
+        )
+    refreshed = list(zip([r[0] for r in revisions], await assemble(session, revisions, now), strict=True))
+    await _keep(session, refreshed)
+    await add_events(session, [_event(other, data, now) for other, data in refreshed])

@@ -16,6 +16,6 @@ def subscriptions(window: timedelta) -> tuple[Subscription[Any], ...]:
             group="enrichment.enrich",
             topic=DeclarationSubmitted.topic,
             event_type=DeclarationSubmitted,
-            handler=partial(enrich, window=window),
+            batch_handler=partial(enrich, window=window),
         ),
     )

@@ -3,7 +3,7 @@ transaction, so a reload is idempotent and a failed one changes nothing."""
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -160,15 +160,15 @@ def _lookups(observable: Observable) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-async def find_matches(session: AsyncSession, observed: Iterable[Observable]) -> list[ThreatMatch]:
-    observed = list(observed)
-    wanted: dict[tuple[str, str], list[Observable]] = {}
-    for observable in observed:
-        for pair in _lookups(observable):
-            wanted.setdefault(pair, []).append(observable)
-    matches: dict[tuple[str, str, str, str], ThreatMatch] = {}
-    if wanted:
-        pairs = list(wanted)
+async def find_matches(session: AsyncSession, observed: Sequence[Iterable[Observable]]) -> list[list[ThreatMatch]]:
+    """The intelligence matches of each list of observables (one list per declaration), looked up
+    together: two queries for a whole batch of declarations, whatever its size."""
+    lists = [list(observables) for observables in observed]
+    pairs = list(dict.fromkeys(pair for observables in lists for o in observables for pair in _lookups(o)))
+    cves = sorted({o.value for observables in lists for o in observables if o.type is IndicatorType.cve})
+    indicators: Sequence[sa.Row[Any]] = []
+    vulnerabilities: Sequence[sa.Row[Any]] = []
+    if pairs:
         rows = await session.execute(
             sa.text(
                 "SELECT i.type, i.value, i.source, i.tags, i.threat_actor, i.malware, i.description"
@@ -179,48 +179,64 @@ async def find_matches(session: AsyncSession, observed: Iterable[Observable]) ->
             ),
             {"types": [t for t, _ in pairs], "values": [v for _, v in pairs]},
         )
-        for row in rows:
-            for observable in wanted[(row.type, row.value)]:
-                key = (observable.type, observable.value, row.value, row.source)
-                if key in matches:
-                    continue
-                matches[key] = ThreatMatch(
-                    type=observable.type,
-                    value=observable.value,
-                    matched=row.value,
-                    source=row.source,
-                    tags=list(row.tags),
-                    threat_actor=row.threat_actor,
-                    malware=row.malware,
-                    description=row.description,
-                )
-    cves = sorted({o.value for o in observed if o.type is IndicatorType.cve})
+        indicators = rows.all()
     if cves:
         rows = await session.execute(
             sa.text("SELECT * FROM ti_vulnerabilities WHERE cve = ANY(:cves) ORDER BY cve, source"),
             {"cves": cves},
         )
-        for row in rows:
-            kev = KevEntry(
-                cve=row.cve,
-                vendor=row.vendor,
-                product=row.product,
-                name=row.name,
-                date_added=row.date_added,
-                known_ransomware_use=row.known_ransomware_use,
+        vulnerabilities = rows.all()
+    return [_matches(observables, indicators, vulnerabilities) for observables in lists]
+
+
+def _matches(
+    observed: list[Observable], indicators: Sequence[sa.Row[Any]], vulnerabilities: Sequence[sa.Row[Any]]
+) -> list[ThreatMatch]:
+    """Which of the rows found are about these observables, as matches."""
+    wanted: dict[tuple[str, str], list[Observable]] = {}
+    for observable in observed:
+        for pair in _lookups(observable):
+            wanted.setdefault(pair, []).append(observable)
+    matches: dict[tuple[str, str, str, str], ThreatMatch] = {}
+    for row in indicators:
+        for observable in wanted.get((row.type, row.value), ()):
+            key = (observable.type, observable.value, row.value, row.source)
+            if key in matches:
+                continue
+            matches[key] = ThreatMatch(
+                type=observable.type,
+                value=observable.value,
+                matched=row.value,
+                source=row.source,
+                tags=list(row.tags),
+                threat_actor=row.threat_actor,
+                malware=row.malware,
+                description=row.description,
             )
-            key = (IndicatorType.cve, row.cve, row.cve, row.source)
-            existing = matches.get(key)
-            if existing is not None:
-                matches[key] = existing.model_copy(update={"kev": kev})
-            else:
-                matches[key] = ThreatMatch(
-                    type=IndicatorType.cve,
-                    value=row.cve,
-                    matched=row.cve,
-                    source=row.source,
-                    tags=["kev"] + (["ransomware"] if row.known_ransomware_use else []),
-                    description=row.description,
-                    kev=kev,
-                )
+    cves = {o.value for o in observed if o.type is IndicatorType.cve}
+    for row in vulnerabilities:
+        if row.cve not in cves:
+            continue
+        kev = KevEntry(
+            cve=row.cve,
+            vendor=row.vendor,
+            product=row.product,
+            name=row.name,
+            date_added=row.date_added,
+            known_ransomware_use=row.known_ransomware_use,
+        )
+        key = (IndicatorType.cve, row.cve, row.cve, row.source)
+        existing = matches.get(key)
+        if existing is not None:
+            matches[key] = existing.model_copy(update={"kev": kev})
+        else:
+            matches[key] = ThreatMatch(
+                type=IndicatorType.cve,
+                value=row.cve,
+                matched=row.cve,
+                source=row.source,
+                tags=["kev"] + (["ransomware"] if row.known_ransomware_use else []),
+                description=row.description,
+                kev=kev,
+            )
     return sorted(matches.values(), key=lambda m: (m.type, m.value, m.source))
