@@ -1,5 +1,6 @@
 """Group commit on the real database: many writers, few transactions, nobody told "done" before
-its write is durable, and a failed transaction fails only the writers it held."""
+its write is durable, a failed transaction fails only the writers it held, and a writer the
+database refuses can be made to fail alone."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -72,3 +73,23 @@ async def test_a_failed_transaction_fails_its_own_writers_and_the_next_one_goes_
     assert await observer.fetchval("SELECT array_agg(n) FROM group_commit_test") == [3]
     with pytest.raises(ValueError, match="negative"):
         await group.submit(-5)
+
+
+async def test_a_writer_the_database_refuses_fails_alone_when_told_to(
+    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+) -> None:
+    group, observer = scratch
+    alone = GroupCommit(group.sessions, group.write, alone=lambda error: isinstance(error, sa.exc.IntegrityError))
+    await alone.submit(7)
+    # 7 again breaks the primary key: the batch fails, then each is written on its own.
+    together = [asyncio.ensure_future(alone.submit(n)) for n in (5, 7, 6)]
+    results = await asyncio.gather(*together, return_exceptions=True)
+    assert isinstance(results[1], sa.exc.IntegrityError)
+    assert isinstance(results[0], int)
+    assert isinstance(results[2], int)
+    assert await observer.fetchval("SELECT array_agg(n ORDER BY n) FROM group_commit_test") == [5, 6, 7]
+    # An error it is not told to isolate still fails the whole batch.
+    together = [asyncio.ensure_future(alone.submit(n)) for n in (8, -1)]
+    results = await asyncio.gather(*together, return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results)
+    assert await observer.fetchval("SELECT count(*) FROM group_commit_test") == 3

@@ -75,15 +75,22 @@ R = TypeVar("R")
 class GroupCommit(Generic[T, R]):
     """Many small writes, one transaction: ``write`` applies a batch and returns one result per
     item. Each caller waits for the commit that holds its item, so nothing is reported done
-    before it is durable; items arriving while a transaction commits go into the next one."""
+    before it is durable; items arriving while a transaction commits go into the next one.
+
+    When a batch fails with an error that ``alone`` says may be one item's doing (a constraint
+    it breaks), each item is written again in a transaction of its own, so that only the
+    culprit fails; otherwise (the database is unreachable) every caller gets the error."""
 
     def __init__(
         self,
         sessions: Callable[[], Sessions],
         write: Callable[[AsyncSession, list[T]], Awaitable[Sequence[R]]],
+        *,
+        alone: Callable[[Exception], bool] = lambda _: False,
     ) -> None:
         self.sessions = sessions
         self.write = write
+        self.alone = alone
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -95,24 +102,41 @@ class GroupCommit(Generic[T, R]):
         return await done
 
     async def _write_all(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                async with unit_of_work(self.sessions()) as session:
-                    results = await self.write(session, [item for item, _ in batch])
-                answers = list(zip(batch, results, strict=True))
-            except Exception as error:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
-            except asyncio.CancelledError:
-                for _, done in [*batch, *self._waiting]:
-                    done.cancel()
-                raise
-            for (_, done), result in answers:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._write(batch)
+        except asyncio.CancelledError:
+            for _, done in self._waiting:
+                done.cancel()
+            raise
+
+    async def _write(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            async with unit_of_work(self.sessions()) as session:
+                results = await self.write(session, [item for item, _ in batch])
+            answers = list(zip(batch, results, strict=True))
+        except asyncio.CancelledError:
+            for _, done in batch:
+                done.cancel()
+            raise
+        except Exception as error:
+            if len(batch) > 1 and self.alone(error):
+                try:
+                    for one in batch:
+                        await self._write([one])
+                except asyncio.CancelledError:
+                    for _, done in batch:
+                        done.cancel()
+                    raise
+                return
+            for _, done in batch:
                 if not done.done():
-                    done.set_result(result)
+                    done.set_exception(error)
+            return
+        for (_, done), result in answers:
+            if not done.done():
+                done.set_result(result)
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:

@@ -5,6 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from vigie_contracts.declaration import DeclarationContent
+from vigie_kit.consumer import is_transient
+from vigie_kit.db import GroupCommit
 from vigie_kit.http import document
 from vigie_kit.service import Service
 
@@ -13,7 +15,7 @@ from .entrypoints import events, http
 from .entrypoints.admission import IntakeAdmission
 from .entrypoints.metrics import IntakeMetrics
 from .entrypoints.ratelimit import RateLimiter
-from .handlers import RevisionCreate
+from .handlers import RevisionCreate, submit_declarations
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,6 +34,11 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         ),
     )
     app.state.rate_limiter = RateLimiter(settings.rate_per_minute)
+    # Declarations arriving together are written in one transaction; one the database refuses
+    # (an Idempotency-Key another instance used meanwhile) is written again alone.
+    app.state.intake = GroupCommit(
+        lambda: service.sessions, submit_declarations, alone=lambda error: not is_transient(error)
+    )
     app.include_router(http.router)
     app.add_middleware(
         IntakeAdmission,

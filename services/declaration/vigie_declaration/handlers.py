@@ -27,7 +27,7 @@ from vigie_contracts.events import (
     SubmittedData,
 )
 from vigie_contracts.finess import parse_finess
-from vigie_contracts.territory import DEPARTEMENTS
+from vigie_contracts.territory import DEPARTEMENTS, Departement
 from vigie_kit.outbox import add_events
 from vigie_kit.periods import period_bounds
 
@@ -130,6 +130,25 @@ async def _replay(session: AsyncSession, caller: Caller, key: str | None, reques
     return known
 
 
+def _audit_row(
+    caller: Caller,
+    action: str,
+    declaration_id: UUID | None,
+    revision: int | None,
+    now: datetime,
+    **detail: Any,
+) -> dict[str, Any]:
+    return {
+        "at": now,
+        "principal": caller.principal,
+        "credential_id": caller.credential_id,
+        "action": action,
+        "declaration_id": declaration_id,
+        "revision": revision,
+        "detail": detail,
+    }
+
+
 async def _audit(
     session: AsyncSession,
     caller: Caller,
@@ -139,16 +158,7 @@ async def _audit(
     now: datetime,
     **detail: Any,
 ) -> None:
-    entry = {
-        "at": now,
-        "principal": caller.principal,
-        "credential_id": caller.credential_id,
-        "action": action,
-        "declaration_id": declaration_id,
-        "revision": revision,
-        "detail": detail,
-    }
-    await session.execute(insert(_AUDIT), entry)
+    await session.execute(insert(_AUDIT), _audit_row(caller, action, declaration_id, revision, now, **detail))
 
 
 def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detail: Any) -> dict[str, Any]:
@@ -173,61 +183,147 @@ def _submitted_event(
     )
 
 
-async def submit_declaration(
-    session: AsyncSession,
-    caller: Caller,
-    content: DeclarationContent,
-    *,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Accepted:
-    """Store a new declaration, its first revision and its ``declaration.submitted`` event in the
-    same transaction. Patient numbers are masked before anything is stored."""
-    now = now or datetime.now(UTC)
+@dataclass(frozen=True)
+class Submission:
+    """A new declaration, checked and cleared of NIRs, ready to be written with others."""
+
+    caller: Caller
+    idempotency_key: str | None
+    request_hash: bytes
+    content: DeclarationContent
+    redacted: int
+    departement: Departement
+
+
+def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_key: str | None) -> Submission:
+    """Everything about a new declaration that needs no database: the caller may declare for
+    the structure (or ``Denied``), and patient numbers are masked before anything is stored."""
     departement = DEPARTEMENTS[parse_finess(content.structure.finess).departement]
     caller.check_declare(content.structure.finess, departement.code)
-    request_hash = _request_hash(content.model_dump(mode="json"))
-    known = await _replay(session, caller, idempotency_key, request_hash)
-    if known is not None:
-        declaration = await session.get(Declaration, known.declaration_id)
-        assert declaration is not None
-        return Accepted(declaration, 1, known.response.get("redactions", {}).get("nir", 0), True, known.response)
-
-    redaction = redact(content.model_dump(mode="json"))
+    payload = content.model_dump(mode="json")
+    request_hash = _request_hash(payload)
+    redaction = redact(payload)
     clean = DeclarationContent.model_validate(redaction.content)
-    serial = await session.scalar(sa.text("SELECT nextval('declaration_reference_seq')"))
+    return Submission(caller, idempotency_key, request_hash, clean, redaction.nir, departement)
+
+
+async def submit_declarations(
+    session: AsyncSession, submissions: Sequence[Submission], *, now: datetime | None = None
+) -> list[Accepted | Conflict]:
+    """Store new declarations, each with its first revision, timeline and audit entries and its
+    ``declaration.submitted`` event, in the session's transaction: a handful of statements for
+    the whole list. A request whose Idempotency-Key was used already gets the first answer
+    again, or a ``Conflict`` if it is not the same request."""
+    now = now or datetime.now(UTC)
+    answers: list[Accepted | Conflict | None] = [None] * len(submissions)
+    known = await _known_keys(session, [s for s in submissions if s.idempotency_key is not None])
+    first: dict[tuple[str, str], int] = {}  # the first of this list to use each key
+    fresh: list[int] = []
+    for index, submission in enumerate(submissions):
+        key = _key_of(submission)
+        if key is None:
+            fresh.append(index)
+        elif key in known:
+            answers[index] = _again(known[key], submission)
+        elif key not in first:
+            first[key] = index
+            fresh.append(index)
+    serials = list(
+        await session.scalars(
+            sa.text("SELECT nextval('declaration_reference_seq') FROM generate_series(1, :n)"), {"n": len(fresh)}
+        )
+    )
     # Written as rows, in the order their foreign keys need: the ORM's unit of work (flush, identity
     # map, generated ids read back) costs more CPU, for objects nothing reads again.
-    row: dict[str, Any] = {
-        "id": uuid4(),
-        "reference": reference(now.year, int(serial or 0)),
-        "revision": 1,
-        "finess": clean.structure.finess,
-        "departement_code": departement.code,
-        "region_code": departement.region.code,
-        "category": clean.category,
-        "content": clean.model_dump(mode="json"),
-        "status": DeclarationStatus.received,
-        "declared_by": caller.principal,
-        "credential_id": caller.credential_id,
-        "redacted": redaction.nir,
-        "received_at": now,
-        "updated_at": now,
-    }
-    await session.execute(insert(_DECLARATIONS), row)
-    declaration = Declaration(**row)
-    await _add_revision(session, caller, declaration, RevisionKind.initial, None, {}, redaction.nir, now)
-    await _audit(session, caller, "create", declaration.id, 1, now, redacted=redaction.nir)
-    await add_events(session, [_submitted_event(declaration, RevisionKind.initial, clean, now)])
-    accepted = Accepted(declaration, 1, redaction.nir)
-    if idempotency_key is not None:
-        accepted.response = _accepted_body(accepted)
-        await _remember(session, caller, idempotency_key, request_hash, accepted, now)
-    return accepted
+    declarations, revisions, timeline, audit, events, remembered = [], [], [], [], [], []
+    for index, serial in zip(fresh, serials, strict=True):
+        submission = submissions[index]
+        caller, clean = submission.caller, submission.content
+        row: dict[str, Any] = {
+            "id": uuid4(),
+            "reference": reference(now.year, int(serial)),
+            "revision": 1,
+            "finess": clean.structure.finess,
+            "departement_code": submission.departement.code,
+            "region_code": submission.departement.region.code,
+            "category": clean.category,
+            "content": clean.model_dump(mode="json"),
+            "status": DeclarationStatus.received,
+            "declared_by": caller.principal,
+            "credential_id": caller.credential_id,
+            "redacted": submission.redacted,
+            "received_at": now,
+            "updated_at": now,
+        }
+        declaration = Declaration(**row)
+        declarations.append(row)
+        revisions.append(_revision_row(caller, declaration, RevisionKind.initial, None, {}, submission.redacted, now))
+        timeline.append(_submitted_entry(declaration, RevisionKind.initial, submission.redacted, now))
+        audit.append(_audit_row(caller, "create", declaration.id, 1, now, redacted=submission.redacted))
+        events.append(_submitted_event(declaration, RevisionKind.initial, clean, now))
+        accepted = answers[index] = Accepted(declaration, 1, submission.redacted)
+        if submission.idempotency_key is not None:
+            accepted.response = _accepted_body(accepted)
+            remembered.append(_remembered_row(caller, submission.idempotency_key, submission.request_hash, accepted))
+    if declarations:
+        await session.execute(insert(_DECLARATIONS), declarations)
+        await session.execute(insert(_REVISIONS), revisions)
+        await _add_timeline(session, timeline)
+        await session.execute(insert(_AUDIT), audit)
+        await add_events(session, events)
+    if remembered:
+        await session.execute(insert(_IDEMPOTENCY), remembered)
+    # The same key twice in one list (a partner sending again before its first answer): the
+    # later requests are answered as the first one was.
+    for index, submission in enumerate(submissions):
+        key = _key_of(submission)
+        if answers[index] is None and key is not None:
+            earlier = answers[first[key]]
+            assert isinstance(earlier, Accepted)
+            answers[index] = _again(_remembered_key(submissions[first[key]], earlier), submission)
+    return [answer for answer in answers if answer is not None]
 
 
-async def _add_revision(
-    session: AsyncSession,
+def _key_of(submission: Submission) -> tuple[str, str] | None:
+    if submission.idempotency_key is None:
+        return None
+    return (submission.caller.principal, submission.idempotency_key)
+
+
+async def _known_keys(
+    session: AsyncSession, submissions: list[Submission]
+) -> dict[tuple[str, str], tuple[IdempotencyKey, Declaration]]:
+    """The Idempotency-Keys of ``submissions`` used before, with the declaration each made."""
+    keys = {key for key in map(_key_of, submissions) if key is not None}
+    if not keys:
+        return {}
+    table = _IDEMPOTENCY
+    rows = await session.execute(
+        sa.select(IdempotencyKey, Declaration)
+        .join(Declaration, col(Declaration.id) == col(IdempotencyKey.declaration_id))
+        .where(sa.tuple_(table.c.principal, table.c.key).in_(sorted(keys)))
+    )
+    return {(known.principal, known.key): (known, declaration) for known, declaration in rows.tuples()}
+
+
+def _remembered_key(submission: Submission, accepted: Accepted) -> tuple[IdempotencyKey, Declaration]:
+    row = _remembered_row(submission.caller, submission.idempotency_key, submission.request_hash, accepted)
+    return IdempotencyKey(**row), accepted.declaration
+
+
+def _again(known: tuple[IdempotencyKey, Declaration], submission: Submission) -> Accepted | Conflict:
+    """The first answer to a request sent again with the same Idempotency-Key."""
+    remembered, declaration = known
+    if remembered.request_hash != submission.request_hash:
+        return Conflict(
+            f"Idempotency-Key {remembered.key!r} was used for a different request; use a new key for new content",
+            declaration_id=str(remembered.declaration_id),
+        )
+    redacted = remembered.response.get("redactions", {}).get("nir", 0)
+    return Accepted(declaration, 1, redacted, True, remembered.response)
+
+
+def _revision_row(
     caller: Caller,
     declaration: Declaration,
     kind: RevisionKind,
@@ -235,9 +331,9 @@ async def _add_revision(
     changes: dict[str, Any],
     redacted: int,
     now: datetime,
-) -> None:
-    """The revision the declaration is now at, and its entry in the timeline."""
-    revision = {
+) -> dict[str, Any]:
+    """The revision the declaration is now at."""
+    return {
         "declaration_id": declaration.id,
         "revision": declaration.revision,
         "kind": kind,
@@ -249,25 +345,23 @@ async def _add_revision(
         "credential_id": caller.credential_id,
         "redacted": redacted,
     }
-    await session.execute(insert(_REVISIONS), revision)
-    submitted = _entry(declaration.id, declaration.revision, "submitted", now, kind=kind, redacted=redacted)
-    await _add_timeline(session, [submitted])
 
 
-async def _remember(
-    session: AsyncSession, caller: Caller, key: str, request_hash: bytes, accepted: Accepted, now: datetime
-) -> None:
+def _submitted_entry(declaration: Declaration, kind: RevisionKind, redacted: int, now: datetime) -> dict[str, Any]:
+    return _entry(declaration.id, declaration.revision, "submitted", now, kind=kind, redacted=redacted)
+
+
+def _remembered_row(caller: Caller, key: str | None, request_hash: bytes, accepted: Accepted) -> dict[str, Any]:
     """The answer to give again to the same request with the same Idempotency-Key."""
-    remembered = {
+    return {
         "principal": caller.principal,
         "key": key,
         "request_hash": request_hash,
         "declaration_id": accepted.declaration.id,
         "status_code": 202,
         "response": accepted.response,
-        "created_at": now,
+        "created_at": accepted.declaration.updated_at,
     }
-    await session.execute(insert(_IDEMPOTENCY), remembered)
 
 
 def _accepted_body(accepted: Accepted) -> dict[str, Any]:
@@ -323,15 +417,18 @@ async def revise_declaration(
     declaration.status = DeclarationStatus.received
     declaration.updated_at = now
     declaration.redacted += redaction.nir
-    await _add_revision(
-        session, caller, declaration, request.kind, request.based_on, request.changes, redaction.nir, now
+    await session.execute(
+        insert(_REVISIONS),
+        _revision_row(caller, declaration, request.kind, request.based_on, request.changes, redaction.nir, now),
     )
+    await _add_timeline(session, [_submitted_entry(declaration, request.kind, redaction.nir, now)])
     await _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
     await add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
     accepted = Accepted(declaration, declaration.revision, redaction.nir)
     accepted.response = _accepted_body(accepted)
     if idempotency_key is not None:
-        await _remember(session, caller, idempotency_key, request_hash, accepted, now)
+        remembered = _remembered_row(caller, idempotency_key, request_hash, accepted)
+        await session.execute(insert(_IDEMPOTENCY), remembered)
     return accepted
 
 

@@ -66,7 +66,7 @@ class IntakeAdmission:
         limit = self.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                raise _Refused(413, f"the body is {int(value)} bytes; the limit is {limit} bytes", close=True)
+                raise _Refused(413, f"the body is {int(value)} bytes; the limit is {limit} bytes")
         body = bytearray()
         while True:
             message = await receive()
@@ -76,16 +76,17 @@ class IntakeAdmission:
                 raise _Refused(400, "the request ended before its body was complete; nothing was recorded")
             body += message.get("body", b"")
             if len(body) > limit:
-                raise _Refused(413, f"the body exceeds the limit of {limit} bytes", close=True)
+                raise _Refused(413, f"the body exceeds the limit of {limit} bytes")
             if not message.get("more_body", False):
                 return bytes(body)
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, detail: str, *, close: bool = False) -> None:
+    def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
-        # The rest of a body we stopped reading is not worth reading: the connection goes.
-        self.answer = problem(status, detail, headers={"Connection": "close"} if close else None)
+        # The connection stays open: the server reads and drops the rest of a body refused for
+        # its size, whereas closing on unread data would reset it before the client reads why.
+        self.answer = problem(status, detail)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

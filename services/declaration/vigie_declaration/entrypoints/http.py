@@ -33,7 +33,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
-from vigie_kit.db import Sessions, one_read, unit_of_work
+from vigie_kit.db import GroupCommit, Sessions, one_read, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
@@ -53,11 +53,12 @@ from ..handlers import (
     InvalidRevision,
     ListFilters,
     RevisionCreate,
+    Submission,
     audit_trail,
     list_declarations,
+    prepare_submission,
     read_declaration,
     revise_declaration,
-    submit_declaration,
 )
 from .ratelimit import RateLimiter
 
@@ -66,6 +67,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
 M = TypeVar("M", bound=BaseModel)
+
+Intake = GroupCommit[Submission, Accepted | Conflict]
+"""New declarations, written together as they arrive (``app.state.intake``)."""
 
 
 async def _settings(request: Request) -> DeclarationSettings:
@@ -408,6 +412,26 @@ async def _accept(sessions: Sessions, response: Response, work: Any, *args: Any,
                 raise
         except (Denied, Conflict, RevisionRefused, InvalidRevision) as error:
             raise _problem(error) from None
+    return _answer(response, accepted)
+
+
+async def _submit(intake: Intake, submission: Submission) -> Accepted:
+    """Write a new declaration with the others arriving meanwhile (one transaction for all)."""
+    for attempt in (1, 2):
+        try:
+            answer = await intake.submit(submission)
+        except sqlalchemy.exc.IntegrityError:
+            # Another instance wrote the same Idempotency-Key meanwhile: ours is a replay of it.
+            if attempt == 2 or submission.idempotency_key is None:
+                raise
+            continue
+        if isinstance(answer, Conflict):
+            raise _problem(answer)
+        return answer
+    raise AssertionError("unreachable")
+
+
+def _answer(response: Response, accepted: Accepted) -> DeclarationAccepted:
     declaration = accepted.declaration
     response.headers["Location"] = f"/v1/declarations/{declaration.id}"
     # Ops find a declaration's trace by its id or its reference (see the README).
@@ -469,13 +493,16 @@ async def declare(
     request: Request,
     response: Response,
     caller: CallerDep,
-    sessions: SessionsDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> DeclarationAccepted:
     # Read whole, within its size limit, by the admission in front of the routes (admission.py).
     body = await request.body()
     content = parse_body(body, request.headers.get("content-type"), DeclarationContent, "declaration")
-    return await _accept(sessions, response, submit_declaration, caller, content, idempotency_key=idempotency_key)
+    try:
+        submission = prepare_submission(caller, content, idempotency_key)
+    except Denied as error:
+        raise _problem(error) from None
+    return _answer(response, await _submit(request.app.state.intake, submission))
 
 
 @router.post(
