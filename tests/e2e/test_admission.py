@@ -14,7 +14,7 @@ from vigie_stack.stack import Stack
 from ..support.pipeline import scalar, scrape, total, wait_until
 
 # The declaration service's defaults, and the body deadline the test stack sets (conftest.py).
-LIMIT = 32
+LIMIT = 16
 BODY_SECONDS = 2
 
 

@@ -12,6 +12,6 @@ class DeclarationSettings(ServiceSettings):
     # A body still arriving after this is refused (408): a slow sender holds nothing for long.
     body_seconds: float = 10.0
     # Declarations and revisions handled at once; the next ones are answered 503 with Retry-After.
-    intake_in_progress: int = 32
+    intake_in_progress: int = 16
     # Requests a minute per credential unless the credential says otherwise.
     rate_per_minute: int = 600
