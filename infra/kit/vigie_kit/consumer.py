@@ -9,12 +9,14 @@ dead-letter twin with the reason in its headers, and the partition goes on. A tr
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import sqlalchemy.exc
 from aiokafka import ConsumerRecord, TopicPartition
@@ -23,7 +25,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +51,8 @@ _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _MAX_REASON = 2000
 _PROCESSED = ProcessedEvent.__table__  # type: ignore[attr-defined]
 _RECORD_PROCESSED = insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id)
+# The process span of each event of the batch a batch handler is applying, by event id.
+_BATCH_SPANS: contextvars.ContextVar[dict[UUID, Span]] = contextvars.ContextVar("batch_spans", default={})  # noqa: B039 - never mutated
 
 
 class Retry(Exception):
@@ -74,8 +78,9 @@ class Subscription(Generic[E]):
 
     ``handler`` applies one event; ``batch_handler``, when a handler does better with the whole
     batch (one statement for many events), applies the batch's fresh events at once, in order.
-    Each event keeps its own process span, but the batch runs under the last one: a batch
-    handler is for recording facts, not for publishing events that continue each one's trace."""
+    Each event keeps its own process span, and the batch runs under the last one; a batch
+    handler that starts work continuing each event's trace makes that event's span current
+    with ``processing(event)``."""
 
     group: str
     topic: TopicSpec
@@ -114,10 +119,16 @@ async def apply_events(
             fresh_events.append((record, event))
     if subscription.batch_handler is not None and fresh_events:
         started = time.perf_counter()
-        with contextlib.ExitStack() as spans:
-            for record, event in fresh_events:
-                spans.enter_context(_process_span(group, record, event))
-            await subscription.batch_handler(session, [event for _, event in fresh_events])
+        with contextlib.ExitStack() as stack:
+            spans = {
+                event.event_id: stack.enter_context(_process_span(group, record, event))
+                for record, event in fresh_events
+            }
+            token = _BATCH_SPANS.set(spans)
+            try:
+                await subscription.batch_handler(session, [event for _, event in fresh_events])
+            finally:
+                _BATCH_SPANS.reset(token)
         each = (time.perf_counter() - started) / len(fresh_events)
         for record, _ in fresh_events:
             HANDLER_DURATION.labels(group, record.topic).observe(each)
@@ -131,7 +142,19 @@ async def apply_events(
 
 
 @contextlib.contextmanager
-def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope) -> Iterator[None]:
+def processing(event: Envelope) -> Iterator[None]:
+    """In a batch handler, make ``event``'s own process span current, for work that continues
+    its trace (an event published, a delivery planned)."""
+    span = _BATCH_SPANS.get().get(event.event_id)
+    if span is None:
+        yield
+        return
+    with trace.use_span(span, end_on_exit=False):
+        yield
+
+
+@contextlib.contextmanager
+def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope) -> Iterator[Span]:
     """The span of one event's processing, the child of the span that published it."""
     with tracer.start_as_current_span(
         f"{record.topic} process",
@@ -147,8 +170,8 @@ def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope)
             "messaging.message.id": str(event.event_id),
             DECLARATION_ID: str(event.declaration_id),
         },
-    ):
-        yield
+    ) as span:
+        yield span
 
 
 class BatchProcessor(Generic[E]):

@@ -1,8 +1,10 @@
 """PostgreSQL access: one async engine per service, units of work, migrations run on start."""
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -91,12 +93,12 @@ class GroupCommit(Generic[T, R]):
         self.sessions = sessions
         self.write = write
         self.alone = alone
-        self._waiting: list[tuple[T, asyncio.Future[R]]] = []
+        self._waiting: list[_Waiting[T, R]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
         done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, done))
+        self._waiting.append(_Waiting(item, done, contextvars.copy_context()))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
         return await done
@@ -105,20 +107,21 @@ class GroupCommit(Generic[T, R]):
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                await self._write(batch)
+                # In the context of the batch's first writer: its statements are in that trace.
+                await asyncio.create_task(self._write(batch), context=batch[0].context)
         except asyncio.CancelledError:
-            for _, done in self._waiting:
-                done.cancel()
+            for waiting in self._waiting:
+                waiting.done.cancel()
             raise
 
-    async def _write(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _write(self, batch: list["_Waiting[T, R]"]) -> None:
         try:
             async with unit_of_work(self.sessions()) as session:
-                results = await self.write(session, [item for item, _ in batch])
+                results = await self.write(session, [waiting.item for waiting in batch])
             answers = list(zip(batch, results, strict=True))
         except asyncio.CancelledError:
-            for _, done in batch:
-                done.cancel()
+            for waiting in batch:
+                waiting.done.cancel()
             raise
         except Exception as error:
             if len(batch) > 1 and self.alone(error):
@@ -126,17 +129,24 @@ class GroupCommit(Generic[T, R]):
                     for one in batch:
                         await self._write([one])
                 except asyncio.CancelledError:
-                    for _, done in batch:
-                        done.cancel()
+                    for waiting in batch:
+                        waiting.done.cancel()
                     raise
                 return
-            for _, done in batch:
-                if not done.done():
-                    done.set_exception(error)
+            for waiting in batch:
+                if not waiting.done.done():
+                    waiting.done.set_exception(error)
             return
-        for (_, done), result in answers:
-            if not done.done():
-                done.set_result(result)
+        for waiting, result in answers:
+            if not waiting.done.done():
+                waiting.done.set_result(result)
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting(Generic[T, R]):
+    item: T
+    done: asyncio.Future[R]
+    context: contextvars.Context
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:

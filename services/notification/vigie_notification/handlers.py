@@ -22,6 +22,7 @@ from vigie_contracts.events import (
     RecipientKind,
 )
 from vigie_contracts.webhook import WebhookNotification
+from vigie_kit.consumer import processing
 from vigie_kit.outbox import OutboxRow, outbox_message, stage
 from vigie_kit.telemetry import trace_headers
 
@@ -34,45 +35,33 @@ _PLAN = insert(Delivery.__table__).on_conflict_do_nothing()  # type: ignore[attr
 
 
 async def plan_deliveries(
-    session: AsyncSession, event: DeclarationEnriched, directory: Directory, *, email_enabled: bool
+    session: AsyncSession, events: Sequence[DeclarationEnriched], directory: Directory, *, email_enabled: bool
 ) -> None:
-    """Write one pending ledger row per recipient and channel; a row that exists already (a
-    redelivered or republished event) is left as it is, so nobody is told twice."""
-    data = event.data
+    """Write one pending ledger row per recipient and channel of each event, in one statement for
+    the batch; a row that exists already (a redelivered or republished event) is left as it is,
+    so nobody is told twice. Each delivery continues the trace of the event that planned it."""
     now = datetime.now(UTC)
-    severity = data.severity
-    escalate = severity is not None and (severity.grave or severity.significatif)
-    recipients: list[tuple[Recipient, Channel, str | None]] = [
-        (recipient, channel, None)
-        for recipient, entry in directory.recipients_for(data.ars.code, escalate=escalate)
-        for channel in entry.channels(email_enabled=email_enabled)
-    ]
-    if email_enabled:
-        declarant = data.declaration.declarant
-        recipients.append(
-            (
-                Recipient(kind=RecipientKind.declarant, code="declarant", name=declarant.name),
-                Channel.email,
-                declarant.email,
-            )
-        )
-    planned = {
-        delivery_id(event.declaration_id, data.revision, recipient.code, channel): (recipient, channel, address)
-        for recipient, channel, address in recipients
-    }
+    planned: dict[UUID, tuple[DeclarationEnriched, Recipient, Channel, str | None, dict[str, str]]] = {}
+    for event in events:
+        with processing(event):
+            headers = trace_headers()
+        for recipient, channel, address in _recipients(event, directory, email_enabled=email_enabled):
+            notification_id = delivery_id(event.declaration_id, event.data.revision, recipient.code, channel)
+            planned.setdefault(notification_id, (event, recipient, channel, address, headers))
     # A republished enrichment (a campaign grew) mostly finds its deliveries planned already:
     # only a recipient it adds (a severity raised to escalation) needs a row.
     known = set(await session.scalars(sa.select(col(Delivery.id)).where(col(Delivery.id).in_(list(planned)))))
-    headers = trace_headers()
     rows = []
-    common: dict[str, Any] | None = None
-    for notification_id, (recipient, channel, address) in planned.items():
+    payloads: dict[UUID, dict[str, Any]] = {}  # the part every recipient's copy shares, by event
+    for notification_id, (event, recipient, channel, address, headers) in planned.items():
         if notification_id in known:
             continue
+        data = event.data
+        common = payloads.get(event.event_id)
         if common is None:
-            # Validated and turned into JSON once: the recipients' copies differ only in whom
-            # they are for, and the declaration is most of each.
-            common = WebhookNotification(
+            # Validated and turned into JSON once an event: the recipients' copies differ only in
+            # whom they are for, and the declaration is most of each.
+            common = payloads[event.event_id] = WebhookNotification(
                 notification_id=notification_id,
                 declaration_id=event.declaration_id,
                 reference=data.reference,
@@ -82,8 +71,8 @@ async def plan_deliveries(
                 departement=data.departement,
                 region=data.region,
                 submitted_at=data.submitted_at,
-                urgent=severity is not None and severity.grave,
-                severity=severity,
+                urgent=data.severity is not None and data.severity.grave,
+                severity=data.severity,
                 declaration=data.declaration,
             ).model_dump(mode="json")
         payload = {**common, "notification_id": str(notification_id), "recipient": recipient.model_dump(mode="json")}
@@ -108,8 +97,32 @@ async def plan_deliveries(
             }
         )
     if rows:
-        # Rows as parameters, so that the statement is compiled once, not at every event.
+        # Rows as parameters, so that the statement is compiled once, not at every batch.
         await session.execute(_PLAN, rows)
+
+
+def _recipients(
+    event: DeclarationEnriched, directory: Directory, *, email_enabled: bool
+) -> list[tuple[Recipient, Channel, str | None]]:
+    """Whom a revision is for, by which channel, and the address when it is not the directory's."""
+    data = event.data
+    severity = data.severity
+    escalate = severity is not None and (severity.grave or severity.significatif)
+    recipients: list[tuple[Recipient, Channel, str | None]] = [
+        (recipient, channel, None)
+        for recipient, entry in directory.recipients_for(data.ars.code, escalate=escalate)
+        for channel in entry.channels(email_enabled=email_enabled)
+    ]
+    if email_enabled:
+        declarant = data.declaration.declarant
+        recipients.append(
+            (
+                Recipient(kind=RecipientKind.declarant, code="declarant", name=declarant.name),
+                Channel.email,
+                declarant.email,
+            )
+        )
+    return recipients
 
 
 async def claim_due(

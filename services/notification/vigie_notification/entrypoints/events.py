@@ -1,5 +1,7 @@
 """Event subscriptions of the notification service."""
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import DeclarationEnriched
@@ -10,14 +12,14 @@ from .deliveries import LiveDirectory
 
 
 def subscriptions(directory: LiveDirectory) -> tuple[Subscription[DeclarationEnriched], ...]:
-    async def plan(session: AsyncSession, event: DeclarationEnriched) -> None:
-        await plan_deliveries(session, event, directory.refresh(), email_enabled=directory.email_enabled)
+    async def plan(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
+        await plan_deliveries(session, events, directory.refresh(), email_enabled=directory.email_enabled)
 
     return (
         Subscription(
             group="notification.plan",
             topic=DeclarationEnriched.topic,
             event_type=DeclarationEnriched,
-            handler=plan,
+            batch_handler=plan,
         ),
     )
