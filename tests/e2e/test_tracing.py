@@ -101,3 +101,29 @@ async def test_one_declaration_is_one_trace_across_the_four_services(stack: Stac
 
 def service(span: dict[str, Any]) -> str:
     return str(span.get("localEndpoint", {}).get("serviceName", "?"))
+
+
+async def test_declarations_handled_together_keep_a_trace_each(stack: Stack, api: httpx.AsyncClient) -> None:
+    """The intake writes declarations arriving together in one transaction, and consumers take
+    events in batches: each declaration's events still continue its own request's trace."""
+    answers = await asyncio.gather(
+        *(api.post("/v1/declarations", json=declaration(finess=finess_in("76", 730100 + n))) for n in range(8))
+    )
+    accepted = [answer.json() for answer in answers]
+    await wait_for_status(api, [a["id"] for a in accepted])
+    await settle(stack)
+
+    async def each_whole_in_its_own_trace() -> bool:
+        for one in accepted:
+            traces = await asyncio.to_thread(stack.zipkin.traces_tagged, DECLARATION_REFERENCE, one["reference"])
+            if len(traces) != 1:
+                return False
+            spans = traces[0]
+            # Everything of this declaration, and nothing of the seven others.
+            ids = {s["tags"][DECLARATION_ID] for s in spans if DECLARATION_ID in s.get("tags", {})}
+            notified = sum(1 for s in spans if s.get("name", "").startswith("notify "))
+            if {service(s) for s in spans} != SERVICES or ids != {one["id"]} or notified != DELIVERIES:
+                return False
+        return True
+
+    await wait_until(each_whole_in_its_own_trace, timeout=60, what="each declaration's whole trace, apart")

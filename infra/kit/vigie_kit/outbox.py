@@ -35,8 +35,11 @@ OutboxRow = dict[str, Any]
 _STAGE = sa.insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
-def outbox_message(event: Envelope, *, aggregate_type: str = "declaration") -> OutboxRow:
-    """The outbox row of ``event``, carrying the current trace context for the relay to continue."""
+def outbox_message(
+    event: Envelope, *, aggregate_type: str = "declaration", trace: dict[str, str] | None = None
+) -> OutboxRow:
+    """The outbox row of ``event``, carrying a trace context for the relay to continue: ``trace``
+    (W3C headers taken where the event's work began), else the current one."""
     return {
         "event_id": event.event_id,
         "aggregate_type": aggregate_type,
@@ -48,7 +51,7 @@ def outbox_message(event: Envelope, *, aggregate_type: str = "declaration") -> O
             "event_id": str(event.event_id),
             "event_type": event.type,
             "schema_version": event.schema_version,
-            **trace_headers(),
+            **(trace_headers() if trace is None else trace),
         },
     }
 

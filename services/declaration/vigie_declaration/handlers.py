@@ -28,8 +28,9 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, Departement
-from vigie_kit.outbox import add_events
+from vigie_kit.outbox import add_events, outbox_message, stage
 from vigie_kit.periods import period_bounds
+from vigie_kit.telemetry import trace_headers
 
 from .adapters.orm import (
     AuditEntry,
@@ -193,6 +194,9 @@ class Submission:
     content: DeclarationContent
     redacted: int
     departement: Departement
+    # The request's trace: its declaration's event continues it, whichever request's
+    # transaction writes it.
+    trace: dict[str, str]
 
 
 def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_key: str | None) -> Submission:
@@ -204,7 +208,7 @@ def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_
     request_hash = _request_hash(payload)
     redaction = redact(payload)
     clean = DeclarationContent.model_validate(redaction.content)
-    return Submission(caller, idempotency_key, request_hash, clean, redaction.nir, departement)
+    return Submission(caller, idempotency_key, request_hash, clean, redaction.nir, departement, trace_headers())
 
 
 async def submit_declarations(
@@ -260,7 +264,8 @@ async def submit_declarations(
         revisions.append(_revision_row(caller, declaration, RevisionKind.initial, None, {}, submission.redacted, now))
         timeline.append(_submitted_entry(declaration, RevisionKind.initial, submission.redacted, now))
         audit.append(_audit_row(caller, "create", declaration.id, 1, now, redacted=submission.redacted))
-        events.append(_submitted_event(declaration, RevisionKind.initial, clean, now))
+        event = _submitted_event(declaration, RevisionKind.initial, clean, now)
+        events.append(outbox_message(event, trace=submission.trace))
         accepted = answers[index] = Accepted(declaration, 1, submission.redacted)
         if submission.idempotency_key is not None:
             accepted.response = _accepted_body(accepted)
@@ -270,7 +275,7 @@ async def submit_declarations(
         await session.execute(insert(_REVISIONS), revisions)
         await _add_timeline(session, timeline)
         await session.execute(insert(_AUDIT), audit)
-        await add_events(session, events)
+        await stage(session, events)
     if remembered:
         await session.execute(insert(_IDEMPOTENCY), remembered)
     # The same key twice in one list (a partner sending again before its first answer): the

@@ -25,7 +25,8 @@ from vigie_contracts.events import (
     SubmittedData,
     ThreatMatch,
 )
-from vigie_kit.outbox import add_events
+from vigie_kit.consumer import processing
+from vigie_kit.outbox import add_events, outbox_message, stage
 
 from .domain.campaigns import WINDOW, LinkKey, LinkKind, link_keys
 from .domain.indicators import Observed, observed_indicators
@@ -335,18 +336,22 @@ async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, w
         revisions.append((event.declaration_id, event.data, observed))
     enriched = list(zip([r[0] for r in revisions], await assemble(session, revisions, now), strict=True))
     await _keep(session, enriched)
-    for declaration_id, data in enriched:
-        log.info(
-            "enriched revision %d of %s: region %s, %s, %d threat matches, %d campaign links",
-            data.revision,
-            data.reference,
-            data.region.code,
-            "grave" if data.severity and data.severity.grave else "not grave",
-            len(data.matches),
-            len(data.campaigns),
-            extra={"declaration_id": declaration_id, "reference": data.reference},
-        )
-    await add_events(session, [_event(declaration_id, data, now) for declaration_id, data in enriched])
+    published = []
+    for event, (declaration_id, data) in zip(events, enriched, strict=True):
+        # Each revision's log line and event continue its own trace, not the batch's last.
+        with processing(event):
+            log.info(
+                "enriched revision %d of %s: region %s, %s, %d threat matches, %d campaign links",
+                data.revision,
+                data.reference,
+                data.region.code,
+                "grave" if data.severity and data.severity.grave else "not grave",
+                len(data.matches),
+                len(data.campaigns),
+                extra={"declaration_id": declaration_id, "reference": data.reference},
+            )
+            published.append(outbox_message(_event(declaration_id, data, now)))
+    await stage(session, published)
     # The campaign a member of a mass campaign joins may hold thousands of others: they learn
     # of it a slice at a time, so that memory holds a slice, not the campaign.
     others = sorted(joined - {event.declaration_id for event in events})
