@@ -232,10 +232,14 @@ async def submit_declarations(
         elif key not in first:
             first[key] = index
             fresh.append(index)
-    serials = list(
-        await session.scalars(
-            sa.text("SELECT nextval('declaration_reference_seq') FROM generate_series(1, :n)"), {"n": len(fresh)}
+    serials = (
+        list(
+            await session.scalars(
+                sa.text("SELECT nextval('declaration_reference_seq') FROM generate_series(1, :n)"), {"n": len(fresh)}
+            )
         )
+        if fresh
+        else []
     )
     # Written as rows, in the order their foreign keys need: the ORM's unit of work (flush, identity
     # map, generated ids read back) costs more CPU, for objects nothing reads again.
@@ -286,7 +290,9 @@ async def submit_declarations(
             earlier = answers[first[key]]
             assert isinstance(earlier, Accepted)
             answers[index] = _again(_remembered_key(submissions[first[key]], earlier), submission)
-    return [answer for answer in answers if answer is not None]
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(submissions), "every submission has its answer"
+    return done
 
 
 def _key_of(submission: Submission) -> tuple[str, str] | None:
