@@ -7,6 +7,7 @@ problem+json answer. Routes translate and delegate; the rules live in the handle
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -33,7 +34,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
-from vigie_kit.db import GroupCommit, Sessions, one_read, unit_of_work
+from vigie_kit.db import GroupCommit, one_read, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
 M = TypeVar("M", bound=BaseModel)
+A = TypeVar("A")
 
 Intake = GroupCommit[Submission, Accepted | Conflict]
 """New declarations, written together as they arrive (``app.state.intake``)."""
@@ -399,36 +401,15 @@ def _problem(error: Exception) -> Problem:
     raise error
 
 
-async def _accept(sessions: Sessions, response: Response, work: Any, *args: Any, **kwargs: Any) -> DeclarationAccepted:
-    """Run a creating use case; a concurrent request with the same Idempotency-Key that got
-    there first makes ours a replay of it."""
-    for attempt in (1, 2):
-        try:
-            async with unit_of_work(sessions) as session:
-                accepted: Accepted = await work(session, *args, **kwargs)
-            break
-        except sqlalchemy.exc.IntegrityError:
-            if attempt == 2 or kwargs.get("idempotency_key") is None:
-                raise
-        except (Denied, Conflict, RevisionRefused, InvalidRevision) as error:
-            raise _problem(error) from None
-    return _answer(response, accepted)
-
-
-async def _submit(intake: Intake, submission: Submission) -> Accepted:
-    """Write a new declaration with the others arriving meanwhile (one transaction for all)."""
-    for attempt in (1, 2):
-        try:
-            answer = await intake.submit(submission)
-        except sqlalchemy.exc.IntegrityError:
-            # Another instance wrote the same Idempotency-Key meanwhile: ours is a replay of it.
-            if attempt == 2 or submission.idempotency_key is None:
-                raise
-            continue
-        if isinstance(answer, Conflict):
-            raise _problem(answer)
-        return answer
-    raise AssertionError("unreachable")
+async def _replaying_a_race(idempotency_key: str | None, write: Callable[[], Awaitable[A]]) -> A:
+    """``write()``; once more if a concurrent request with the same Idempotency-Key committed
+    first (the key's row refused ours): ours is then a replay of that one."""
+    try:
+        return await write()
+    except sqlalchemy.exc.IntegrityError:
+        if idempotency_key is None:
+            raise
+    return await write()
 
 
 def _answer(response: Response, accepted: Accepted) -> DeclarationAccepted:
@@ -502,7 +483,12 @@ async def declare(
         submission = prepare_submission(caller, content, idempotency_key)
     except Denied as error:
         raise _problem(error) from None
-    return _answer(response, await _submit(request.app.state.intake, submission))
+    # Written with the declarations arriving meanwhile, in one transaction for all.
+    intake: Intake = request.app.state.intake
+    answer = await _replaying_a_race(idempotency_key, lambda: intake.submit(submission))
+    if isinstance(answer, Conflict):
+        raise _problem(answer)
+    return _answer(response, answer)
 
 
 @router.post(
@@ -547,15 +533,16 @@ async def revise(
 ) -> DeclarationAccepted:
     body = await request.body()
     revision = parse_body(body, request.headers.get("content-type"), RevisionCreate, "revision")
-    return await _accept(
-        sessions,
-        response,
-        revise_declaration,
-        caller,
-        declaration_id,
-        revision,
-        idempotency_key=idempotency_key,
-    )
+
+    async def write() -> Accepted:
+        async with unit_of_work(sessions) as session:
+            return await revise_declaration(session, caller, declaration_id, revision, idempotency_key=idempotency_key)
+
+    try:
+        accepted = await _replaying_a_race(idempotency_key, write)
+    except (Denied, Conflict, RevisionRefused, InvalidRevision) as error:
+        raise _problem(error) from None
+    return _answer(response, accepted)
 
 
 @router.get(
