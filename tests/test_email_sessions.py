@@ -5,14 +5,13 @@ SMTP server requiring STARTTLS and authentication."""
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from email.mime.multipart import MIMEMultipart
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import trustme
 
-from vigie_notification.adapters.email import EmailSender, SmtpServer, compose
+from vigie_notification.adapters.email import Email, EmailSender, SmtpServer, compose
 from vigie_notification.domain.messages import Message
 from vigie_stack.mailbox import SMTP_USER, Mailbox, Tls
 
@@ -54,7 +53,7 @@ async def smtp(tls: Tls, *, server_password: str, client_password: str) -> Async
         mailbox.stop()
 
 
-def email(to: str) -> MIMEMultipart:
+def email(to: str) -> Email:
     message = Message(subject="[Vigie] Essai — é", text="Texte é", html="<p>Texte é</p>")
     return compose(uuid4(), message, sender="vigie@vigie.test", to=to)
 

@@ -7,11 +7,13 @@ from email.message import EmailMessage
 from typing import Any
 from uuid import uuid4
 
+import pytest
+
 from vigie_contracts.declaration import DeclarationContent
 from vigie_contracts.events import Place, Recipient, RecipientKind, RevisionKind, Severity, SeverityReason
 from vigie_contracts.webhook import WebhookNotification
 from vigie_notification.adapters.email import compose
-from vigie_notification.domain.messages import acknowledgement, agency_message
+from vigie_notification.domain.messages import Message, acknowledgement, agency_message
 
 
 def notification(*, urgent: bool, **content: Any) -> WebhookNotification:
@@ -101,7 +103,7 @@ def test_the_email_is_text_and_html_with_a_stable_message_id() -> None:
         to="alerte@ars.example",
     )
     # Read back as a receiving mail system reads it.
-    email = message_from_bytes(composed.as_bytes(), policy=policy.default)
+    email = message_from_bytes(composed.data, policy=policy.default)
     assert isinstance(email, EmailMessage)
     assert email["Message-ID"] == f"<{item.notification_id}@vigie.sante>"
     assert email["Subject"] == agency_message(item, RecipientKind.ars).subject
@@ -110,3 +112,34 @@ def test_the_email_is_text_and_html_with_a_stable_message_id() -> None:
     kinds = [part.get_content_type() for part in email.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
     assert "Île-de-France" in email.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_the_email_reads_back_as_written_whatever_its_subject_holds() -> None:
+    hostile = "Ünïcödé 🚑 " * 12 + "\r\nBcc: tout-le-monde@example.org\r\n\r\ncorps"
+    message = Message(subject=hostile, text="Ligne é\nAutre ligne — fin\n", html="<p>é 🚑</p>")
+    composed = compose(uuid4(), message, sender="vigie@sante.example", to="rssi@chu.example")
+    lines = composed.data.split(b"\r\n")
+    assert all(len(line) <= 78 for line in lines), "every line within RFC 5322's 78 characters"
+    assert b"\n" not in composed.data.replace(b"\r\n", b""), "only CRLF line endings on the wire"
+    email = message_from_bytes(composed.data, policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    assert email["Subject"] == " ".join(hostile.split()), "the subject whole, on one line"
+    assert email["Bcc"] is None, "a subject cannot add a header"
+    assert email["To"] == "rssi@chu.example"
+    assert email.get_body(("plain",)).get_content() == message.text  # type: ignore[union-attr]
+    assert email.get_body(("html",)).get_content() == message.html  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "address", ["rssi@chu.example\r\nBcc: x@example.org", "Vigie <rssi@chu.example>", "a@b.fr, c@d.fr", "sans-arobase"]
+)
+def test_an_address_that_could_leave_its_header_is_refused(address: str) -> None:
+    message = Message(subject="s", text="t", html="h")
+    with pytest.raises(ValueError, match="not an e-mail address"):
+        compose(uuid4(), message, sender="vigie@sante.example", to=address)
+
+
+def test_an_address_outside_ascii_asks_for_smtputf8() -> None:
+    message = Message(subject="s", text="t", html="h")
+    assert not compose(uuid4(), message, sender="vigie@sante.example", to="rssi@chu.example").needs_smtputf8
+    assert compose(uuid4(), message, sender="vigie@sante.example", to="rssi@hôpital.example").needs_smtputf8

@@ -279,5 +279,8 @@ class DeliveryWorker:
             message = agency_message(notification, kind)
         if not address:
             return SendResult(delivered=False, error=f"{delivery.recipient_code} has no e-mail address")
-        email = compose(delivery.id, message, sender=self.email.server.sender, to=address)
+        try:
+            email = compose(delivery.id, message, sender=self.email.server.sender, to=address)
+        except ValueError as error:
+            return SendResult(delivered=False, error=str(error), permanent=True)
         return await self.email.send(email)
