@@ -53,11 +53,80 @@ def grown_enough(size: int) -> bool:
     return size in (1, 2, 5)
 
 
+def grew_past_a_step(before: int, after: int) -> bool:
+    """Whether a campaign that grew from ``before`` to ``after`` members reached a step."""
+    return any(grown_enough(size) for size in range(max(before + 1, 2), after + 1))
+
+
 def free_text(content: DeclarationContent) -> list[str]:
     texts = [content.description, content.structure.name]
     if content.provider is not None:
         texts.append(content.provider.name)
     return texts
+
+
+# A declaration's facts, and the keys it may share with others. Each link is written under a lock
+# on its key, taken before it, in the keys' order, so that declarations sharing a key are linked one
+# at a time whichever instance sees them. A revision may have dropped an indicator or the provider:
+# its links go with it.
+_LINK = sa.text(
+    """
+    WITH incident AS (
+        INSERT INTO structure_incidents (declaration_id, finess, detected_at) VALUES (:d, :finess, :at)
+        ON CONFLICT (declaration_id) DO UPDATE SET detected_at = excluded.detected_at
+    ), dropped AS (
+        DELETE FROM declaration_links WHERE declaration_id = :d AND NOT (kind || ':' || key = ANY(:keep))
+    )
+    INSERT INTO declaration_links (declaration_id, kind, key, label, detected_at)
+    SELECT :d, l.kind, l.key, l.label, :at
+    FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:labels AS text[])) AS l(kind, key, label)
+    CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtext(l.kind || ':' || l.key))) AS locked
+    ON CONFLICT (declaration_id, kind, key) DO UPDATE SET detected_at = excluded.detected_at
+    """
+)
+# The campaign of this key that a declaration detected at :at falls in, if any.
+_CAMPAIGN = sa.text(
+    "SELECT id FROM campaigns WHERE kind = :kind AND key = :key"
+    " AND first_detected_at - CAST(:window AS interval) <= :at"
+    " AND last_detected_at + CAST(:window AS interval) >= :at"
+    " ORDER BY first_detected_at LIMIT 1"
+)
+# With no campaign yet: how many declarations share the key within the window, and the earliest,
+# after which a campaign they form is named, whichever instance sees it.
+_SHARING = sa.text(
+    "SELECT count(*) AS sharing, (SELECT declaration_id FROM declaration_links"
+    "   WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
+    "   ORDER BY detected_at, declaration_id LIMIT 1) AS earliest"
+    " FROM declaration_links WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
+)
+# Into the campaign go the declarations sharing the key within the window that joined none yet
+# (those that did are members already): in a mass campaign, the newcomer alone, not the thousands
+# before it. The campaign is created by its first members, grows by the newcomers, and says its size.
+_JOIN = sa.text(
+    """
+    WITH newcomers AS (
+        SELECT declaration_id, detected_at FROM declaration_links
+        WHERE kind = :kind AND key = :key AND NOT joined AND detected_at BETWEEN :lower AND :upper
+    ), added AS (
+        INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)
+        SELECT :c, declaration_id, :now FROM newcomers
+        ON CONFLICT DO NOTHING RETURNING declaration_id
+    ), marked AS (
+        UPDATE declaration_links SET joined = true
+        WHERE kind = :kind AND key = :key AND declaration_id IN (SELECT declaration_id FROM newcomers)
+    ), campaign AS (
+        INSERT INTO campaigns (id, kind, key, label, first_detected_at, last_detected_at, created_at, size)
+        SELECT :c, :kind, :key, :label, min(detected_at), max(detected_at), :now, (SELECT count(*) FROM added)
+        FROM newcomers HAVING count(*) > 0
+        ON CONFLICT (id) DO UPDATE SET
+            size = campaigns.size + excluded.size,
+            first_detected_at = LEAST(campaigns.first_detected_at, excluded.first_detected_at),
+            last_detected_at = GREATEST(campaigns.last_detected_at, excluded.last_detected_at)
+        RETURNING size
+    )
+    SELECT (SELECT size FROM campaign) AS size, ARRAY(SELECT declaration_id FROM added) AS added
+    """
+)
 
 
 async def _register(
@@ -68,134 +137,56 @@ async def _register(
     window: timedelta,
 ) -> set[UUID]:
     """Record what this declaration may share with others, link it into campaigns, and return
-    the other declarations that joined a campaign with it just now."""
+    the other declarations that joined a campaign with it just now, or that should learn that
+    their campaign grew."""
     detected = content.detected_at
     await session.execute(
-        insert(
-            sa.table(
-                "structure_incidents",
-                sa.column("declaration_id"),
-                sa.column("finess"),
-                sa.column("detected_at"),
-            )
-        )
-        .values(declaration_id=declaration_id, finess=content.structure.finess, detected_at=detected)
-        .on_conflict_do_update(index_elements=["declaration_id"], set_={"detected_at": detected})
-    )
-    # A revision may have dropped an indicator or the provider: its links go with it.
-    await session.execute(
-        sa.text("DELETE FROM declaration_links WHERE declaration_id = :d AND NOT (kind || ':' || key = ANY(:keep))"),
-        {"d": declaration_id, "keep": [f"{k.kind}:{k.key}" for k in keys]},
+        _LINK,
+        {
+            "d": declaration_id,
+            "finess": content.structure.finess,
+            "at": detected,
+            "keep": [f"{k.kind}:{k.key}" for k in keys],
+            "kinds": [k.kind for k in keys],
+            "keys": [k.key for k in keys],
+            "labels": [k.label for k in keys],
+        },
     )
     joined: set[UUID] = set()
     for link in keys:
-        # Declarations sharing a key are linked one at a time, whichever instance sees them.
-        await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{link.kind}:{link.key}"})
-        await session.execute(
-            sa.text(
-                "INSERT INTO declaration_links (declaration_id, kind, key, label, detected_at)"
-                " VALUES (:d, :kind, :key, :label, :at)"
-                " ON CONFLICT (declaration_id, kind, key) DO UPDATE SET detected_at = excluded.detected_at"
-            ),
-            {
-                "d": declaration_id,
-                "kind": link.kind,
-                "key": link.key,
-                "label": link.label,
-                "at": detected,
-            },
-        )
-        # Those sharing the key within the window of this one, itself included, counted in the
-        # database: in a mass campaign they are thousands, and none of them needs to come here.
         in_window = {"kind": link.kind, "key": link.key, "lower": detected - window, "upper": detected + window}
-        sharing, first, last = (
-            await session.execute(
-                sa.text(
-                    "SELECT count(*), min(detected_at), max(detected_at) FROM declaration_links"
-                    " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
-                ),
-                in_window,
-            )
-        ).one()
-        if sharing < 2:
-            continue
         campaign_id = await session.scalar(
-            sa.text(
-                "SELECT id FROM campaigns WHERE kind = :kind AND key = :key"
-                " AND first_detected_at - CAST(:window AS interval) <= :at"
-                " AND last_detected_at + CAST(:window AS interval) >= :at"
-                " ORDER BY first_detected_at LIMIT 1"
-            ),
-            {"kind": link.kind, "key": link.key, "window": window, "at": detected},
+            _CAMPAIGN, {"kind": link.kind, "key": link.key, "window": window, "at": detected}
         )
         if campaign_id is None:
-            # Named after its earliest member (by detection, then id), whichever instance sees it.
-            earliest = await session.scalar(
-                sa.text(
-                    "SELECT declaration_id FROM declaration_links"
-                    " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
-                    " ORDER BY detected_at, declaration_id LIMIT 1"
-                ),
-                in_window,
-            )
+            sharing, earliest = (await session.execute(_SHARING, in_window)).one()
+            if sharing < 2:
+                continue
             campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
-            await session.execute(
-                sa.text(
-                    "INSERT INTO campaigns (id, kind, key, label, first_detected_at, last_detected_at, created_at)"
-                    " VALUES (:id, :kind, :key, :label, :first, :last, :now) ON CONFLICT (id) DO NOTHING"
-                ),
-                {
-                    "id": campaign_id,
-                    "kind": link.kind,
-                    "key": link.key,
-                    "label": link.label,
-                    "first": first,
-                    "last": last,
-                    "now": datetime.now(UTC),
-                },
-            )
-        await session.execute(
-            sa.text(
-                "UPDATE campaigns SET first_detected_at = LEAST(first_detected_at, :first),"
-                " last_detected_at = GREATEST(last_detected_at, :last) WHERE id = :id"
-            ),
-            {"id": campaign_id, "first": first, "last": last},
-        )
-        added = await session.execute(
-            sa.text(
-                "INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)"
-                " SELECT :c, declaration_id, :now FROM declaration_links"
-                " WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
-                " ON CONFLICT DO NOTHING RETURNING declaration_id"
-            ),
-            {"c": campaign_id, "now": datetime.now(UTC), **in_window},
-        )
-        newcomers = {row.declaration_id for row in added}
-        joined |= newcomers
-        size = await session.scalar(
-            sa.text("SELECT count(*) FROM campaign_members WHERE campaign_id = :c"), {"c": campaign_id}
-        )
-        if newcomers and grown_enough(int(size or 0)):
+        size, added = (
+            await session.execute(_JOIN, {"c": campaign_id, "label": link.label, "now": datetime.now(UTC), **in_window})
+        ).one()
+        if not added:
+            continue
+        joined.update(added)
+        if grew_past_a_step(size - len(added), size):
             # Members learn the campaign's size again only as it grows by steps (2, 3, 5, 10, 20,
             # 50, …): a mass campaign of n declarations republishes O(n log n) events, not O(n²).
-            everyone = await session.execute(
+            everyone = await session.scalars(
                 sa.text("SELECT declaration_id FROM campaign_members WHERE campaign_id = :c"), {"c": campaign_id}
             )
-            joined |= {row.declaration_id for row in everyone}
+            joined.update(everyone)
     joined.discard(declaration_id)
     return joined
 
 
 async def _campaigns_of(session: AsyncSession, declaration_ids: list[UUID]) -> dict[UUID, list[CampaignLink]]:
-    """The campaigns each declaration is a member of, with their sizes, counted once a campaign."""
+    """The campaigns each declaration is a member of, with their sizes."""
     rows = await session.execute(
         sa.text(
-            "WITH mine AS (SELECT declaration_id, campaign_id FROM campaign_members WHERE declaration_id = ANY(:ids)),"
-            " sizes AS (SELECT campaign_id, count(*) AS n FROM campaign_members"
-            "   WHERE campaign_id IN (SELECT campaign_id FROM mine) GROUP BY campaign_id)"
-            " SELECT mine.declaration_id, c.id, c.kind, c.key, c.label, sizes.n"
-            " FROM mine JOIN campaigns c ON c.id = mine.campaign_id JOIN sizes ON sizes.campaign_id = c.id"
-            " ORDER BY mine.declaration_id, c.kind, c.key, c.first_detected_at"
+            "SELECT m.declaration_id, c.id, c.kind, c.key, c.label, c.size AS n"
+            " FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.declaration_id = ANY(:ids)"
+            " ORDER BY m.declaration_id, c.kind, c.key, c.first_detected_at"
         ),
         {"ids": declaration_ids},
     )
