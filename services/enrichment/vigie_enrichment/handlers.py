@@ -101,12 +101,16 @@ _SHARING = sa.text(
 )
 # Into the campaign go the declarations sharing the key within the window that joined none yet
 # (those that did are members already): in a mass campaign, the newcomer alone, not the thousands
-# before it. The campaign is created by its first members, grows by the newcomers, and says its size.
+# before it. The campaign is created by its first members, grows by the newcomers, spans their
+# detections and this declaration's (a revision may have moved it), and says its size.
 _JOIN = sa.text(
     """
     WITH newcomers AS (
         SELECT declaration_id, detected_at FROM declaration_links
         WHERE kind = :kind AND key = :key AND NOT joined AND detected_at BETWEEN :lower AND :upper
+        UNION
+        SELECT declaration_id, detected_at FROM declaration_links
+        WHERE declaration_id = :d AND kind = :kind AND key = :key
     ), added AS (
         INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)
         SELECT :c, declaration_id, :now FROM newcomers
@@ -164,7 +168,10 @@ async def _register(
                 continue
             campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
         size, added = (
-            await session.execute(_JOIN, {"c": campaign_id, "label": link.label, "now": datetime.now(UTC), **in_window})
+            await session.execute(
+                _JOIN,
+                {"c": campaign_id, "d": declaration_id, "label": link.label, "now": datetime.now(UTC), **in_window},
+            )
         ).one()
         if not added:
             continue
