@@ -85,7 +85,9 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
                     structure_type="medico_social",
                     category="phishing",
                     name=f"EHPAD {n}",
-                    description=f"Courriel « remboursement » menant à hxxps://ameli-remboursement[.]top/{page} ; un compte saisi.",
+                    # the domain named alone and as the page's host: one link, not two
+                    description=f"Courriel « remboursement » menant à hxxps://ameli-remboursement[.]top/{page} ;"
+                    " un compte saisi. Domaine à bloquer : ameli-remboursement[.]top.",
                 ),
             )
         )
@@ -100,6 +102,7 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
         assert [t["id"] for t in context["classification"]["attack"]] == ["T1566"]
         campaign = next(c for c in context["campaigns"] if c["key"] == "domain:ameli-remboursement.top")
         assert campaign["kind"] == "indicator"
+        assert campaign["label"] == "Domaine partagé ameli-remboursement.top"
         assert campaign["declarations"] == 3
         campaign_ids.add(campaign["id"])
         assert any(m["threat_actor"] == "Campagne « Remboursement Ameli » (exemple)" for m in context["matches"])

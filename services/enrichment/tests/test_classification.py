@@ -135,6 +135,19 @@ def test_what_links_declarations_and_what_does_not() -> None:
     assert provider_key("BIOCLOUD  HÉBERGEMENT") == provider_key("BioCloud Hébergement SAS")
 
 
+def test_a_domain_named_twice_is_one_link() -> None:
+    observed = observed_indicators([], ["ameli-remboursement[.]top et hxxps://ameli-remboursement[.]top/x"])
+    links = link_keys(observed, None)
+    assert [(k.kind, k.key, k.label) for k in links] == [
+        (LinkKind.indicator, "domain:ameli-remboursement.top", "Domaine partagé ameli-remboursement.top"),
+        (
+            LinkKind.indicator,
+            "url:https://ameli-remboursement.top/x",
+            "Indicateur partagé https://ameli-remboursement.top/x",
+        ),
+    ]
+
+
 def test_members_learn_a_campaigns_size_again_by_steps() -> None:
     from vigie_enrichment.handlers import grown_enough  # noqa: PLC0415
 

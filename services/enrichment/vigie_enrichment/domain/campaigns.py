@@ -81,4 +81,9 @@ def link_keys(observed: list[Observed], provider: str | None) -> list[LinkKey]:
         key = provider_key(provider)
         if key:
             keys.add(LinkKey(LinkKind.provider, key, f"Incident chez le prestataire {provider.strip()}"))
-    return sorted(keys)
+    # One link a key: a domain named both on its own and as a URL's host is one key, labelled the
+    # first way in order ("Domaine partagé …").
+    unique: dict[tuple[LinkKind, str], LinkKey] = {}
+    for link in sorted(keys):
+        unique.setdefault((link.kind, link.key), link)
+    return list(unique.values())
