@@ -38,6 +38,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from vigie_contracts.territory import REGIONS
+from vigie_contracts.topics import ALL_TOPICS
 
 from ..config import SERVICES
 from ..process import is_running
@@ -198,6 +199,32 @@ class Bench:
             )
         )
         return waiting
+
+    async def integrity(self) -> dict[str, int]:
+        """What became of every accepted declaration, once the pipeline has drained: figures
+        from a run that dead-lettered or dropped work would flatter it."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.config.kafka_bootstrap)
+        await consumer.start()
+        try:
+            dead_letters = [
+                TopicPartition(topic.dead_letter, partition)
+                for topic in ALL_TOPICS
+                for partition in range(topic.partitions)
+            ]
+            dead_lettered = sum((await consumer.end_offsets(dead_letters)).values())
+        finally:
+            await consumer.stop()
+        return {
+            "declarations": int(await self.scalar("declaration", "SELECT count(*) FROM declarations")),
+            "enriched": int(await self.scalar("enrichment", "SELECT count(DISTINCT declaration_id) FROM enrichments")),
+            "notified": int(
+                await self.scalar("declaration", "SELECT count(*) FROM declarations WHERE status = 'notified'")
+            ),
+            "dead_lettered_messages": dead_lettered,
+            "failed_deliveries": int(
+                await self.scalar("notification", "SELECT count(*) FROM deliveries WHERE status = 'failed'")
+            ),
+        }
 
     async def scalar(self, service: str, sql: str) -> Any:
         connection = await asyncpg.connect(self.stack.postgres.dsn(service))
@@ -484,6 +511,8 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
         _print(f"  {figures['stats_rebuild']}")
         figures["peak_memory_mb"] = bench.peak_memory()
         _print(f"  peak memory (MB): {figures['peak_memory_mb']}")
+        figures["integrity"] = asyncio.run(bench.integrity())
+        _print(f"  what became of the accepted declarations: {figures['integrity']}")
     finally:
         stack.down()
 
@@ -501,4 +530,11 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
     (results / "pipeline.json").write_text(json.dumps(figures, indent=2))
     _print("\nRatios to the machine's raw limits:", json.dumps(figures["ratios"]))
     _print(f"Figures written to {results / 'pipeline.json'}")
+    check = figures["integrity"]
+    if (
+        check["dead_lettered_messages"]
+        or check["failed_deliveries"]
+        or not (check["declarations"] == check["enriched"] == check["notified"])
+    ):
+        raise SystemExit(f"the pipeline lost work during the run, its figures do not count: {check}")
     return figures
