@@ -131,7 +131,14 @@ def test_the_email_reads_back_as_written_whatever_its_subject_holds() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["rssi@chu.example\r\nBcc: x@example.org", "Vigie <rssi@chu.example>", "a@b.fr, c@d.fr", "sans-arobase"]
+    "address",
+    [
+        "rssi@chu.example\r\nBcc: x@example.org",
+        "Vigie <rssi@chu.example>",
+        "a@b.fr, c@d.fr",
+        "sans-arobase",
+        "rssi\x00@chu.example",
+    ],
 )
 def test_an_address_that_could_leave_its_header_is_refused(address: str) -> None:
     message = Message(subject="s", text="t", html="h")
