@@ -156,12 +156,13 @@ def _alembic_config(migrations: Path, connection: Connection) -> Config:
     return config
 
 
-async def migrate(engine: AsyncEngine, migrations: Path) -> None:
-    """Upgrade the service's database to the newest revision of its own migrations."""
+async def migrate(engine: AsyncEngine, migrations: Path, *, revision: str = "head") -> None:
+    """Upgrade the service's database to the newest revision of its own migrations (or to
+    ``revision``, to check a migration on data made before it)."""
 
     def upgrade(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        command.upgrade(_alembic_config(migrations, connection), "head")
+        command.upgrade(_alembic_config(migrations, connection), revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)

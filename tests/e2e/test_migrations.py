@@ -1,0 +1,70 @@
+"""Migrations that reshape data already there, checked on a database made at the revision before
+them and holding such data."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vigie_enrichment.bootstrap import MIGRATIONS
+from vigie_kit.db import create_engine, migrate
+from vigie_stack.postgres import ADMIN
+from vigie_stack.stack import Stack
+
+
+@pytest_asyncio.fixture
+async def scratch(stack: Stack) -> AsyncIterator[tuple[AsyncEngine, asyncpg.Connection]]:
+    """An empty database of the enrichment role's, dropped afterwards."""
+    port = stack.config.postgres_port
+    admin = await asyncpg.connect(
+        host="127.0.0.1", port=port, user=ADMIN, password=stack.postgres.password(ADMIN), database="postgres"
+    )
+    name = f"migration_check_{uuid4().hex[:12]}"
+    await admin.execute(f"CREATE DATABASE {name} OWNER vigie_enrichment")
+    dsn = stack.postgres.dsn("enrichment").rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    connection = await asyncpg.connect(dsn)
+    try:
+        yield engine, connection
+    finally:
+        await connection.close()
+        await engine.dispose()
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
+
+
+async def test_campaigns_learn_their_sizes_and_links_whether_they_joined(
+    scratch: tuple[AsyncEngine, asyncpg.Connection],
+) -> None:
+    engine, db = scratch
+    await migrate(engine, MIGRATIONS, revision="0002")
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    members = [uuid4() for _ in range(3)]
+    alone, elsewhere = uuid4(), uuid4()
+    campaign = uuid4()
+    await db.execute(
+        "INSERT INTO campaigns (id, kind, key, label, first_detected_at, last_detected_at, created_at)"
+        " VALUES ($1, 'indicator', 'domain:x.top', 'Domaine partagé x.top', $2, $2, $2)",
+        campaign,
+        at,
+    )
+    links: list[tuple[UUID, str, str]] = [(m, "indicator", "domain:x.top") for m in members]
+    # Not a member: a link of the same key never joined, and a member's link of another key.
+    links += [(alone, "indicator", "domain:x.top"), (members[0], "provider", "hebergeur"), (elsewhere, "cve", "CVE-1")]
+    await db.executemany(
+        "INSERT INTO declaration_links (declaration_id, kind, key, label, detected_at) VALUES ($1, $2, $3, 'l', $4)",
+        [(d, kind, key, at + timedelta(hours=i)) for i, (d, kind, key) in enumerate(links)],
+    )
+    await db.executemany(
+        "INSERT INTO campaign_members (campaign_id, declaration_id, joined_at) VALUES ($1, $2, $3)",
+        [(campaign, m, at) for m in members],
+    )
+
+    await migrate(engine, MIGRATIONS)
+
+    assert await db.fetchval("SELECT size FROM campaigns WHERE id = $1", campaign) == 3
+    joined = await db.fetch("SELECT declaration_id, kind FROM declaration_links WHERE joined")
+    assert {(r["declaration_id"], r["kind"]) for r in joined} == {(m, "indicator") for m in members}
