@@ -1,8 +1,13 @@
-"""Migrations that reshape data already there, checked on a database made at the revision before
-them and holding such data."""
+"""Migrations: one that reshapes data already there, checked on a database made at the revision
+before it and holding such data; and what a service starting says when it cannot migrate."""
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -11,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_enrichment.bootstrap import MIGRATIONS
 from vigie_kit.db import create_engine, migrate
+from vigie_kit.migrate import UNREACHABLE
 from vigie_stack.postgres import ADMIN
 from vigie_stack.stack import Stack
 
@@ -68,3 +74,39 @@ async def test_campaigns_learn_their_sizes_and_links_whether_they_joined(
     assert await db.fetchval("SELECT size FROM campaigns WHERE id = $1", campaign) == 3
     joined = await db.fetch("SELECT declaration_id, kind FROM declaration_links WHERE joined")
     assert {(r["declaration_id"], r["kind"]) for r in joined} == {(m, "indicator") for m in members}
+
+
+def _migrate_in_own_process(url: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vigie_kit.migrate", str(folder)],
+        env={**os.environ, "VIGIE_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_a_service_migrating_says_why_it_cannot(
+    scratch: tuple[AsyncEngine, asyncpg.Connection], tmp_path: Path
+) -> None:
+    engine, db = scratch
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "env.py").write_text("from vigie_kit.db import run_migrations_online\n\nrun_migrations_online()\n")
+    (tmp_path / "versions" / "0001_broken.py").write_text(
+        'revision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n'
+        "    from alembic import op\n\n"
+        '    op.execute("CREATE TABLE kept (n int)")\n'
+        '    op.execute("INSERT INTO no_such_table VALUES (1)")\n'
+    )
+    url = engine.url.render_as_string(hide_password=False)
+
+    failed = await asyncio.to_thread(_migrate_in_own_process, url, tmp_path)
+    assert failed.returncode == 1
+    assert 'relation "no_such_table" does not exist' in failed.stderr
+    assert await db.fetchval("SELECT to_regclass('kept')") is None, "a failed migration leaves nothing behind"
+
+    unreachable = url.rsplit("@", 1)[0] + "@127.0.0.1:1/nowhere"
+    away = await asyncio.to_thread(_migrate_in_own_process, unreachable, tmp_path)
+    assert away.returncode == UNREACHABLE, away.stderr
+    assert away.stderr.startswith("database unreachable:")

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -149,20 +147,20 @@ class _Waiting(Generic[T, R]):
     context: contextvars.Context
 
 
-def _alembic_config(migrations: Path, connection: Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(migrations))
-    config.attributes["connection"] = connection
-    return config
-
-
 async def migrate(engine: AsyncEngine, migrations: Path, *, revision: str = "head") -> None:
     """Upgrade the service's database to the newest revision of its own migrations (or to
-    ``revision``, to check a migration on data made before it)."""
+    ``revision``, to check a migration on data made before it). A running service migrates in a
+    process of its own (``vigie_kit.migrate``), so that Alembic, Mako and Pygments, 14 MB it
+    would never use again, are not kept in its memory."""
+    from alembic import command  # noqa: PLC0415 - see above
+    from alembic.config import Config  # noqa: PLC0415
 
     def upgrade(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        command.upgrade(_alembic_config(migrations, connection), revision)
+        config = Config()
+        config.set_main_option("script_location", str(migrations))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)

@@ -5,6 +5,8 @@ health endpoints. A service's ``bootstrap`` wires its own parts onto one of thes
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,10 +18,11 @@ from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .consumer import BatchProcessor, E, Subscription, subscribe
-from .db import Sessions, create_engine, migrate, sessions
+from .db import Sessions, create_engine, sessions
 from .http import health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
 from .metrics import CONSUMER_LAG, Refresh, metrics_router
+from .migrate import UNREACHABLE
 from .outbox import OutboxRelay, measure_backlog
 from .settings import ServiceSettings
 from .telemetry import setup_logging, setup_tracing
@@ -104,18 +107,37 @@ class Service:
         return worker
 
     async def _open_database(self) -> None:
-        engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         for attempt in range(1, 61):
-            try:
-                await migrate(engine, self.migrations)
+            unreachable = await self._migrate()
+            if unreachable is None:
                 break
-            except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as error:
-                if attempt == 60:
-                    raise
-                log.warning("database unreachable (%s), retrying", error)
-                await asyncio.sleep(1.0)
+            if attempt == 60:
+                raise RuntimeError(f"database unreachable for a minute: {unreachable}")
+            log.warning("database unreachable (%s), retrying", unreachable)
+            await asyncio.sleep(1.0)
+        engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         self._engine = engine
         self._sessions = sessions(engine)
+
+    async def _migrate(self) -> str | None:
+        """Migrate the database in a process of its own (see ``vigie_kit.migrate``); returns why
+        the database could not be reached, or None once it is migrated."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "vigie_kit.migrate",
+            str(self.migrations),
+            env={**os.environ, "VIGIE_DATABASE_URL": self.settings.database_url},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await process.communicate()
+        said = stderr.decode(errors="replace").strip()
+        if process.returncode == 0:
+            return None
+        if process.returncode == UNREACHABLE:
+            return said.removeprefix("database unreachable: ")
+        raise RuntimeError(f"migrating the database failed (exit status {process.returncode}):\n{said}")
 
     async def _supervise(self, name: str, worker: Worker) -> None:
         while True:
