@@ -2,6 +2,7 @@
 before it and holding such data; and what a service starting says when it cannot migrate."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -78,7 +79,7 @@ async def test_campaigns_learn_their_sizes_and_links_whether_they_joined(
 
 def _migrate_in_own_process(url: str, folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vigie_kit.migrate", str(folder)],
+        [sys.executable, "-m", "vigie_kit.migrate", str(folder), "enrichment"],
         env={**os.environ, "VIGIE_DATABASE_URL": url},
         capture_output=True,
         text=True,
@@ -103,10 +104,14 @@ async def test_a_service_migrating_says_why_it_cannot(
 
     failed = await asyncio.to_thread(_migrate_in_own_process, url, tmp_path)
     assert failed.returncode == 1
-    assert 'relation "no_such_table" does not exist' in failed.stderr
+    said = [json.loads(line) for line in failed.stderr.splitlines()]
+    assert any("Running upgrade  -> 0001" in line["message"] for line in said), "its log says what it ran"
+    assert said[-1]["service"] == "enrichment"
+    assert said[-1]["message"] == "migrating the database failed"
+    assert 'relation "no_such_table" does not exist' in said[-1]["error"]
     assert await db.fetchval("SELECT to_regclass('kept')") is None, "a failed migration leaves nothing behind"
 
     unreachable = url.rsplit("@", 1)[0] + "@127.0.0.1:1/nowhere"
     away = await asyncio.to_thread(_migrate_in_own_process, unreachable, tmp_path)
     assert away.returncode == UNREACHABLE, away.stderr
-    assert away.stderr.startswith("database unreachable:")
+    assert json.loads(away.stderr.splitlines()[-1])["message"].startswith("database unreachable:")

@@ -4,6 +4,7 @@ health endpoints. A service's ``bootstrap`` wires its own parts onto one of thes
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -120,24 +121,33 @@ class Service:
         self._sessions = sessions(engine)
 
     async def _migrate(self) -> str | None:
-        """Migrate the database in a process of its own (see ``vigie_kit.migrate``); returns why
-        the database could not be reached, or None once it is migrated."""
+        """Migrate the database in a process of its own (see ``vigie_kit.migrate``), its log lines
+        passed into this service's; returns why the database could not be reached, or None once
+        it is migrated."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "vigie_kit.migrate",
             str(self.migrations),
-            env={**os.environ, "VIGIE_DATABASE_URL": self.settings.database_url},
+            self.settings.service_name,
+            env={
+                **os.environ,
+                "VIGIE_DATABASE_URL": self.settings.database_url,
+                "VIGIE_LOG_LEVEL": self.settings.log_level,
+            },
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
-        _, stderr = await process.communicate()
-        said = stderr.decode(errors="replace").strip()
-        if process.returncode == 0:
-            return None
+        _, said = await process.communicate()
+        lines = said.decode(errors="replace").splitlines()
+        last = _last_message(lines)
         if process.returncode == UNREACHABLE:
-            return said.removeprefix("database unreachable: ")
-        raise RuntimeError(f"migrating the database failed (exit status {process.returncode}):\n{said}")
+            return last.removeprefix("database unreachable: ")
+        for line in lines:  # already JSON lines in this service's format, scrubbed
+            sys.stderr.write(line + "\n")
+        if process.returncode != 0:
+            raise RuntimeError(f"migrating the database failed (exit status {process.returncode}): {last}")
+        return None
 
     async def _supervise(self, name: str, worker: Worker) -> None:
         while True:
@@ -242,3 +252,15 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def _last_message(lines: list[str]) -> str:
+    """The message of the last JSON log line (and the last line of its traceback), or the line."""
+    if not lines:
+        return "no reason given"
+    try:
+        record = json.loads(lines[-1])
+    except ValueError:
+        return lines[-1]
+    error = str(record.get("error", "")).strip().splitlines()
+    return f"{record.get('message', '')}{': ' + error[-1] if error else ''}"
