@@ -150,8 +150,8 @@ class _Waiting(Generic[T, R]):
 async def migrate(engine: AsyncEngine, migrations: Path, *, revision: str = "head") -> None:
     """Upgrade the service's database to the newest revision of its own migrations (or to
     ``revision``, to check a migration on data made before it). A running service migrates in a
-    process of its own (``vigie_kit.migrate``), so that Alembic, Mako and Pygments, 14 MB it
-    would never use again, are not kept in its memory."""
+    process of its own (``vigie_kit.migrate``), so that Alembic, Mako and Pygments, which it would
+    never use again, do not stay in its memory (about 10 MB resident)."""
     from alembic import command  # noqa: PLC0415 - see above
     from alembic.config import Config  # noqa: PLC0415
 
