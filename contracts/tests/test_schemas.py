@@ -24,7 +24,7 @@ def test_every_topic_and_the_partner_payload_have_a_schema() -> None:
     assert {
         "declaration.submitted.v1.json",
         "declaration.enriched.v1.json",
-        "notification.dispatched.v1.json",
+        "notification.dispatched.v2.json",
         "partner-declaration.v1.json",
         "webhook-notification.v1.json",
     } <= names

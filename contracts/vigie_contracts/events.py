@@ -24,7 +24,7 @@ class Envelope(BaseModel):
 
     event_id: UUID
     type: str
-    schema_version: Literal["1.0"] = "1.0"
+    schema_version: str  # each event's major.minor: its topic's name carries the major
     occurred_at: AwareDatetime
     producer: str
     declaration_id: UUID
@@ -53,6 +53,7 @@ class DeclarationSubmitted(Envelope):
 
     topic = DECLARATION_SUBMITTED
     type: Literal["declaration.submitted"] = "declaration.submitted"
+    schema_version: Literal["1.0"] = "1.0"
     data: SubmittedData
 
 
@@ -173,6 +174,7 @@ class DeclarationEnriched(Envelope):
 
     topic = DECLARATION_ENRICHED
     type: Literal["declaration.enriched"] = "declaration.enriched"
+    schema_version: Literal["1.0"] = "1.0"
     data: EnrichedData
 
 
@@ -202,11 +204,11 @@ class Recipient(BaseModel):
     name: str
 
 
-class DispatchedData(BaseModel):
+class DeliveryOutcome(BaseModel):
+    """What came of one attempt at one delivery: a recipient, by one channel."""
+
     model_config = ConfigDict(frozen=True)
 
-    reference: Reference
-    revision: Annotated[int, Field(ge=1)]
     delivery_id: UUID
     recipient: Recipient
     channel: Channel
@@ -216,11 +218,25 @@ class DispatchedData(BaseModel):
     error: str | None = None
 
 
+class DispatchedData(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reference: Reference
+    revision: Annotated[int, Field(ge=1)]
+    deliveries: Annotated[list[DeliveryOutcome], Field(min_length=1)]
+
+
 class NotificationDispatched(Envelope):
-    """What happened to one delivery of a declaration revision to one recipient and channel."""
+    """What came of attempts at the deliveries of one declaration revision, recorded together.
+
+    The deliveries of a revision (every recipient and channel) are sent at once and their
+    outcomes written in one transaction, so one event usually tells them all; an outcome recorded
+    later (a retry) comes in an event of its own. Version 2: version 1 told one delivery an
+    event, five or more events a declaration, each consumed by two services."""
 
     topic = NOTIFICATION_DISPATCHED
     type: Literal["notification.dispatched"] = "notification.dispatched"
+    schema_version: Literal["2.0"] = "2.0"
     data: DispatchedData
 
 
@@ -244,6 +260,7 @@ __all__ = [
     "Channel",
     "DeclarationEnriched",
     "DeclarationSubmitted",
+    "DeliveryOutcome",
     "DispatchedData",
     "EnrichedData",
     "Envelope",

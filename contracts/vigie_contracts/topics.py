@@ -22,6 +22,6 @@ class TopicSpec:
 
 DECLARATION_SUBMITTED = TopicSpec("declaration.submitted.v1")
 DECLARATION_ENRICHED = TopicSpec("declaration.enriched.v1")
-NOTIFICATION_DISPATCHED = TopicSpec("notification.dispatched.v1")
+NOTIFICATION_DISPATCHED = TopicSpec("notification.dispatched.v2")
 
 ALL_TOPICS = (DECLARATION_SUBMITTED, DECLARATION_ENRICHED, NOTIFICATION_DISPATCHED)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from vigie_contracts.finess import with_check_digit
+from vigie_contracts.topics import NOTIFICATION_DISPATCHED
 from vigie_stack.mailbox import Mailbox
 from vigie_stack.receiver import Behaviour, WebhookReceiver
 from vigie_stack.samples import declaration
@@ -89,11 +90,13 @@ async def test_every_recipient_gets_one_message_per_revision_and_channel(
 
 
 async def outcomes(stack: Stack, reference: str, recipient: str) -> list[tuple[int, str]]:
-    events = [json.loads(r.value or b"{}")["data"] for r in await read_topic(stack, "notification.dispatched.v1")]
+    events = [json.loads(r.value or b"{}")["data"] for r in await read_topic(stack, NOTIFICATION_DISPATCHED.name)]
     return [
-        (e["attempt"], e["outcome"])
+        (told["attempt"], told["outcome"])
         for e in events
-        if e["reference"] == reference and e["recipient"]["code"] == recipient and e["channel"] == "webhook"
+        if e["reference"] == reference
+        for told in e["deliveries"]
+        if told["recipient"]["code"] == recipient and told["channel"] == "webhook"
     ]
 
 

@@ -9,7 +9,15 @@ from uuid import UUID, uuid4
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from vigie_contracts.events import Channel, DispatchedData, NotificationDispatched, Outcome, Recipient, RecipientKind
+from vigie_contracts.events import (
+    Channel,
+    DeliveryOutcome,
+    DispatchedData,
+    NotificationDispatched,
+    Outcome,
+    Recipient,
+    RecipientKind,
+)
 from vigie_stack.receiver import WebhookReceiver
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
@@ -41,8 +49,14 @@ async def test_redelivered_events_produce_no_second_enrichment_notification_or_c
 
     enriched = Counter(r.key for r in await read_topic(stack, "declaration.enriched.v1"))
     assert enriched[key] == 3  # the original and the two redeliveries we produced, no new one
-    dispatched = [r for r in await read_topic(stack, "notification.dispatched.v1") if r.key == key]
-    assert len(dispatched) == 5  # one "sent" per recipient and channel, as before
+    dispatched = [
+        NotificationDispatched.model_validate_json(r.value or b"")
+        for r in await read_topic(stack, NotificationDispatched.topic.name)
+        if r.key == key
+    ]
+    told = [(d.recipient.code, d.channel, d.outcome) for event in dispatched for d in event.data.deliveries]
+    assert len(told) == len(set(told)) == 5  # one "sent" per recipient and channel, as before
+    assert {outcome for _, _, outcome in told} == {Outcome.sent}
     assert receiver.references("ars-idf").count(reference) == 1
     assert receiver.references("cert-sante").count(reference) == 1
     stats_after = (await stats_api.get("/v1/stats", params={"group_by": "region"})).json()
@@ -71,13 +85,17 @@ async def test_outcomes_of_one_delivery_arriving_together_and_out_of_order_keep_
             data=DispatchedData(
                 reference=reference,
                 revision=1,
-                delivery_id=delivery_id,
-                recipient=Recipient(kind=RecipientKind.cert_sante, code="cert-sante", name="CERT Santé"),
-                channel=Channel.webhook,
-                outcome=result,
-                attempt=attempt,
-                at=at,
-                error=None if result is Outcome.sent else "HTTP 503",
+                deliveries=[
+                    DeliveryOutcome(
+                        delivery_id=delivery_id,
+                        recipient=Recipient(kind=RecipientKind.cert_sante, code="cert-sante", name="CERT Santé"),
+                        channel=Channel.webhook,
+                        outcome=result,
+                        attempt=attempt,
+                        at=at,
+                        error=None if result is Outcome.sent else "HTTP 503",
+                    )
+                ],
             ),
         )
 

@@ -80,10 +80,10 @@ async def test_one_declaration_is_one_trace_across_the_four_services(stack: Stac
             assert chain.startswith(
                 "enrichment:declaration.enriched.v1 publish <- enrichment:declaration.submitted.v1 process"
             )
-    for chain in chains("declaration", "notification.dispatched.v1 process"):
-        assert chain.startswith("notification:notification.dispatched.v1 publish <- notification:notify ")
-    for chain in chains("stats", "notification.dispatched.v1 process"):
-        assert chain.startswith("notification:notification.dispatched.v1 publish <- notification:notify ")
+    for chain in chains("declaration", "notification.dispatched.v2 process"):
+        assert chain.startswith("notification:notification.dispatched.v2 publish <- notification:notify ")
+    for chain in chains("stats", "notification.dispatched.v2 process"):
+        assert chain.startswith("notification:notification.dispatched.v2 publish <- notification:notify ")
 
     # Each delivery joins the trace from its durable row, under the event that planned it, and
     # each webhook POST is a client span under its delivery.

@@ -11,17 +11,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from vigie_contracts.topics import ALL_TOPICS
+from vigie_contracts.topics import ALL_TOPICS, DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED
 from vigie_stack.config import SERVICES
 from vigie_stack.stack import Stack
 
 GROUPS = {
-    "declaration.enrichment-status": "declaration.enriched.v1",
-    "declaration.delivery-status": "notification.dispatched.v1",
-    "enrichment.enrich": "declaration.submitted.v1",
-    "notification.plan": "declaration.enriched.v1",
-    "stats.facts": "declaration.enriched.v1",
-    "stats.delivery": "notification.dispatched.v1",
+    "declaration.enrichment-status": DECLARATION_ENRICHED.name,
+    "declaration.delivery-status": NOTIFICATION_DISPATCHED.name,
+    "enrichment.enrich": DECLARATION_SUBMITTED.name,
+    "notification.plan": DECLARATION_ENRICHED.name,
+    "stats.facts": DECLARATION_ENRICHED.name,
+    "stats.delivery": NOTIFICATION_DISPATCHED.name,
 }
 
 

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from vigie_contracts.events import (
     Channel,
+    DeliveryOutcome,
     DispatchedData,
     NotificationDispatched,
     Outcome,
@@ -65,12 +66,16 @@ def _event() -> NotificationDispatched:
         data=DispatchedData(
             reference="VIG-2026-000001",
             revision=1,
-            delivery_id=uuid4(),
-            recipient=Recipient(kind=RecipientKind.ars, code="ars-idf", name="ARS Île-de-France"),
-            channel=Channel.webhook,
-            outcome=Outcome.sent,
-            attempt=1,
-            at=now,
+            deliveries=[
+                DeliveryOutcome(
+                    delivery_id=uuid4(),
+                    recipient=Recipient(kind=RecipientKind.ars, code="ars-idf", name="ARS Île-de-France"),
+                    channel=Channel.webhook,
+                    outcome=Outcome.sent,
+                    attempt=1,
+                    at=now,
+                )
+            ],
         ),
     )
 
@@ -81,7 +86,7 @@ def test_an_outbox_row_carries_its_key_topic_and_the_current_trace() -> None:
     with tracer.start_as_current_span("work") as span:
         row = outbox_message(event)
     assert row["aggregate_id"] == str(event.declaration_id)
-    assert row["topic"] == "notification.dispatched.v1"
+    assert row["topic"] == "notification.dispatched.v2"
     assert row["headers"]["event_id"] == str(event.event_id)
     trace_id = format(span.get_span_context().trace_id, "032x")
     assert row["headers"]["traceparent"].split("-")[1] == trace_id

@@ -95,11 +95,19 @@ class GroupCommit(Generic[T, R]):
         self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
-        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(item, done, contextvars.copy_context()))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
+        (done,) = self.enqueue([item])
         return await done
+
+    def enqueue(self, items: Sequence[T]) -> list["asyncio.Future[R]"]:
+        """Queue ``items`` to be written in one transaction (the same one for all of them), and
+        return the future of each one's result."""
+        context = contextvars.copy_context()
+        loop = asyncio.get_running_loop()
+        waiting = [_Waiting(item, loop.create_future(), context) for item in items]
+        self._waiting.extend(waiting)
+        if waiting and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.create_task(self._write_all())
+        return [w.done for w in waiting]
 
     async def _write_all(self) -> None:
         try:

@@ -571,34 +571,34 @@ async def record_dispatches(session: AsyncSession, events: Sequence[Notification
     latest: dict[UUID, dict[str, Any]] = {}  # one row per delivery: one statement cannot change a row twice
     timeline = []
     for event in events:
-        data = event.data
-        known = latest.get(data.delivery_id)
-        if known is None or known["attempt"] <= data.attempt:
-            latest[data.delivery_id] = {
-                "delivery_id": data.delivery_id,
-                "declaration_id": event.declaration_id,
-                "revision": data.revision,
-                "recipient_kind": data.recipient.kind,
-                "recipient_code": data.recipient.code,
-                "recipient_name": data.recipient.name,
-                "channel": data.channel,
-                "outcome": data.outcome,
-                "attempt": data.attempt,
-                "at": data.at,
-                "error": data.error,
-            }
-        timeline.append(
-            _entry(
-                event.declaration_id,
-                data.revision,
-                f"notification {data.outcome}",
-                data.at,
-                recipient=data.recipient.code,
-                channel=data.channel,
-                attempt=data.attempt,
-                error=data.error,
+        for told in event.data.deliveries:
+            known = latest.get(told.delivery_id)
+            if known is None or known["attempt"] <= told.attempt:
+                latest[told.delivery_id] = {
+                    "delivery_id": told.delivery_id,
+                    "declaration_id": event.declaration_id,
+                    "revision": event.data.revision,
+                    "recipient_kind": told.recipient.kind,
+                    "recipient_code": told.recipient.code,
+                    "recipient_name": told.recipient.name,
+                    "channel": told.channel,
+                    "outcome": told.outcome,
+                    "attempt": told.attempt,
+                    "at": told.at,
+                    "error": told.error,
+                }
+            timeline.append(
+                _entry(
+                    event.declaration_id,
+                    event.data.revision,
+                    f"notification {told.outcome}",
+                    told.at,
+                    recipient=told.recipient.code,
+                    channel=told.channel,
+                    attempt=told.attempt,
+                    error=told.error,
+                )
             )
-        )
         facts[event.declaration_id].at = event.occurred_at
     await session.execute(_OUTCOME_UPSERT, list(latest.values()))
     await _add_timeline(session, timeline)

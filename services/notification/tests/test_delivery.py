@@ -1,10 +1,16 @@
-"""Delivery identity and retry timing."""
+"""Delivery identity, retry timing, and the events that tell outcomes."""
 
 import random
-from uuid import uuid4
+from datetime import timedelta
+from uuid import UUID, uuid4
 
+from opentelemetry.sdk.trace import TracerProvider
+
+from vigie_contracts.events import Channel, NotificationDispatched, Outcome
+from vigie_notification.adapters.orm import Delivery
 from vigie_notification.adapters.webhook import signature
 from vigie_notification.domain.delivery import delivery_id, retry_delay
+from vigie_notification.handlers import attempt_outcome, dispatched_events
 
 
 def test_one_delivery_id_per_revision_recipient_and_channel() -> None:
@@ -35,3 +41,69 @@ def test_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
     assert signature(b"key", "1700000000", b'{"a":1}') == (
         "v1=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca313cb52e22e6ad03"
     )
+
+
+def _claimed(declaration_id: UUID, revision: int, recipient: str, channel: str) -> Delivery:
+    return Delivery(
+        id=delivery_id(declaration_id, revision, recipient, channel),
+        declaration_id=declaration_id,
+        revision=revision,
+        reference="VIG-2026-000042",
+        recipient_kind="cert_sante" if recipient == "cert-sante" else "ars",
+        recipient_code=recipient,
+        recipient_name=recipient.upper(),
+        channel=channel,
+        status="sending",
+        attempts=1,
+        payload={},
+        trace_headers={},
+    )
+
+
+def test_outcomes_recorded_together_are_told_in_one_event_per_declaration_revision() -> None:
+    tracer = TracerProvider().get_tracer("tests")
+    one, other = uuid4(), uuid4()
+    attempts, spans = [], []
+    for declaration, revision, recipient, channel, delivered in [
+        (one, 1, "ars-idf", "webhook", True),
+        (other, 1, "ars-bre", "webhook", True),
+        (one, 1, "cert-sante", "email", False),
+        (one, 2, "ars-idf", "webhook", True),
+        (one, 1, "ars-idf", "email", True),
+    ]:
+        with tracer.start_as_current_span("notify") as span:
+            spans.append(span)
+            attempts.append(
+                attempt_outcome(
+                    _claimed(declaration, revision, recipient, channel),
+                    delivered=delivered,
+                    error=None if delivered else "HTTP 503",
+                    give_up=False,
+                    retry_in=timedelta(seconds=2),
+                )
+            )
+
+    rows = dispatched_events(attempts)
+
+    events = [NotificationDispatched.model_validate(row["payload"]) for row in rows]
+    told = {
+        (e.declaration_id, e.data.revision): [(d.recipient.code, d.channel, d.outcome) for d in e.data.deliveries]
+        for e in events
+    }
+    assert told == {
+        (one, 1): [
+            ("ars-idf", Channel.webhook, Outcome.sent),
+            ("cert-sante", Channel.email, Outcome.retrying),
+            ("ars-idf", Channel.email, Outcome.sent),
+        ],
+        (other, 1): [("ars-bre", Channel.webhook, Outcome.sent)],
+        (one, 2): [("ars-idf", Channel.webhook, Outcome.sent)],
+    }
+    assert [row["aggregate_id"] for row in rows] == [str(one), str(other), str(one)]
+    # Each event continues the trace of the first attempt it tells.
+    first = {spans[0], spans[1], spans[3]}
+    assert [row["headers"]["traceparent"].split("-")[2] for row in rows] == [
+        format(span.get_span_context().span_id, "016x") for span in sorted(first, key=spans.index)
+    ]
+    assert attempts[2].next_attempt_at is not None
+    assert attempts[0].next_attempt_at is None

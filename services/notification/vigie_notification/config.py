@@ -22,6 +22,9 @@ class NotificationSettings(ServiceSettings):
     # A delivery claimed by a worker that then died is retried once this lease has expired.
     delivery_lease_seconds: float = 60.0
     delivery_concurrency: int = 50
+    # The outcomes of a revision's deliveries, sent at once, are recorded together, so that one
+    # event tells them all; a slow one holds the others' record back at most this long.
+    record_together_seconds: float = 0.25
     # One recipient never holds up the others: at most this many sends to it at once, and after
     # this many failures in a row its channel rests before being tried again.
     per_recipient_concurrency: int = 4

@@ -15,6 +15,7 @@ from sqlmodel import col
 from vigie_contracts.events import (
     Channel,
     DeclarationEnriched,
+    DeliveryOutcome,
     DispatchedData,
     NotificationDispatched,
     Outcome,
@@ -192,49 +193,66 @@ async def waiting(session: AsyncSession) -> dict[DeliveryStatus, int]:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What came of one attempt at a delivery, and the event that tells the rest of the system."""
+    """What came of one attempt at a delivery, and the trace it ran in."""
 
     delivery: Delivery
-    outcome: Outcome
-    error: str | None
-    at: datetime
+    outcome: DeliveryOutcome
     next_attempt_at: datetime | None
-    message: OutboxRow
+    trace: dict[str, str]
 
 
 def attempt_outcome(
     delivery: Delivery, *, delivered: bool, error: str | None, give_up: bool, retry_in: timedelta
 ) -> Attempt:
     """The outcome of an attempt: sent, failed for good, or to retry in ``retry_in``. Made where
-    the attempt ran, so that its ``notification.dispatched`` event continues that trace."""
+    the attempt ran, so that the ``notification.dispatched`` event telling it continues that trace."""
     now = datetime.now(UTC)
     if delivered:
         outcome, error = Outcome.sent, None
     else:
         outcome = Outcome.failed if give_up else Outcome.retrying
-    event = NotificationDispatched(
-        event_id=uuid4(),
-        occurred_at=now,
-        producer=PRODUCER,
-        declaration_id=delivery.declaration_id,
-        data=DispatchedData(
-            reference=delivery.reference,
-            revision=delivery.revision,
-            delivery_id=delivery.id,
-            recipient=Recipient(
-                kind=RecipientKind(delivery.recipient_kind),
-                code=delivery.recipient_code,
-                name=delivery.recipient_name,
-            ),
-            channel=Channel(delivery.channel),
-            outcome=outcome,
-            attempt=delivery.attempts,
-            at=now,
-            error=error,
+    told = DeliveryOutcome(
+        delivery_id=delivery.id,
+        recipient=Recipient(
+            kind=RecipientKind(delivery.recipient_kind),
+            code=delivery.recipient_code,
+            name=delivery.recipient_name,
         ),
+        channel=Channel(delivery.channel),
+        outcome=outcome,
+        attempt=delivery.attempts,
+        at=now,
+        error=error,
     )
     retry_at = now + retry_in if outcome is Outcome.retrying else None
-    return Attempt(delivery, outcome, error, now, retry_at, outbox_message(event))
+    return Attempt(delivery, told, retry_at, trace_headers())
+
+
+def dispatched_events(attempts: Sequence[Attempt]) -> list[OutboxRow]:
+    """One ``notification.dispatched`` event per declaration revision among ``attempts``, telling
+    each of its outcomes, in the trace of its first attempt (every delivery of a revision is in
+    the revision's trace)."""
+    revisions: dict[tuple[UUID, int], list[Attempt]] = {}
+    for attempt in attempts:
+        revisions.setdefault((attempt.delivery.declaration_id, attempt.delivery.revision), []).append(attempt)
+    now = datetime.now(UTC)
+    return [
+        outbox_message(
+            NotificationDispatched(
+                event_id=uuid4(),
+                occurred_at=now,
+                producer=PRODUCER,
+                declaration_id=declaration_id,
+                data=DispatchedData(
+                    reference=told[0].delivery.reference,
+                    revision=revision,
+                    deliveries=[attempt.outcome for attempt in told],
+                ),
+            ),
+            trace=told[0].trace,
+        )
+        for (declaration_id, revision), told in revisions.items()
+    ]
 
 
 # Ledger status of each outcome.
@@ -273,14 +291,14 @@ async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) ->
             {
                 "ids": [a.delivery.id for a in attempts],
                 "attempts": [a.delivery.attempts for a in attempts],
-                "statuses": [_STATUS[a.outcome].value for a in attempts],
-                "errors": [a.error for a in attempts],
-                "ats": [a.at for a in attempts],
+                "statuses": [_STATUS[a.outcome.outcome].value for a in attempts],
+                "errors": [a.outcome.error for a in attempts],
+                "ats": [a.outcome.at for a in attempts],
                 "next_attempts": [a.next_attempt_at for a in attempts],
             },
         )
     )
-    await stage(session, [a.message for a in attempts if a.delivery.id in recorded])
+    await stage(session, dispatched_events([a for a in attempts if a.delivery.id in recorded]))
     return [a.delivery.id in recorded for a in attempts]
 
 

@@ -84,9 +84,11 @@ async def record_deliveries(session: AsyncSession, events: Sequence[Notification
     """The first time the region's ARS was told of each declaration, whatever the channel."""
     first: dict[UUID, datetime] = {}
     for event in events:
-        data = event.data
-        if data.recipient.kind is RecipientKind.ars and data.outcome is Outcome.sent and data.revision == 1:
-            first[event.declaration_id] = min(data.at, first.get(event.declaration_id, data.at))
+        if event.data.revision != 1:
+            continue
+        for told in event.data.deliveries:
+            if told.recipient.kind is RecipientKind.ars and told.outcome is Outcome.sent:
+                first[event.declaration_id] = min(told.at, first.get(event.declaration_id, told.at))
     if not first:
         return
     await session.execute(_TOLD_UPSERT, [{"declaration_id": d, "notified_at": at} for d, at in first.items()])

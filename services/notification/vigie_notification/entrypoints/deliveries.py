@@ -7,16 +7,22 @@ deduplicates on the notification id).
 One recipient never holds up the others: each recipient's channel has a small concurrency limit
 and a circuit breaker, so a receiver that hangs occupies a few slots, then rests, while the
 deliveries to everyone else go on.
+
+The deliveries of one declaration revision claimed together are sent at once, each on its own,
+and their outcomes written in one transaction, so that one ``notification.dispatched`` event
+tells them all rather than one event each (every event is consumed by two services).
 """
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 from opentelemetry import trace
@@ -35,7 +41,7 @@ from ..config import NotificationSettings
 from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import attempt_outcome, claim_due, next_due_in, record_attempts, waiting
+from ..handlers import Attempt, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
 from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,39 @@ class Breaker:
     failures: int = 0
     resting_until: float = 0.0
     in_flight: int = 0
+
+
+class Together:
+    """The outcomes of a revision's deliveries claimed at once, queued for one transaction: once
+    each has its outcome, or ``window`` seconds after the first, whichever comes first, so that a
+    receiver that hangs holds back the record of the others by no more than that."""
+
+    def __init__(self, outcomes: GroupCommit[Attempt, bool], *, expected: int, window: float) -> None:
+        self.outcomes = outcomes
+        self.window = window
+        self._expected = expected  # outcomes not yet queued
+        self._ready: list[tuple[Attempt, asyncio.Future[asyncio.Future[bool]]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def record(self, attempt: Attempt) -> bool:
+        """Whether ``attempt``'s outcome was recorded, once it is committed (see ``record_attempts``)."""
+        loop = asyncio.get_running_loop()
+        queued: asyncio.Future[asyncio.Future[bool]] = loop.create_future()
+        self._ready.append((attempt, queued))
+        if len(self._ready) == self._expected:
+            self._queue()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.window, self._queue)
+        return await (await queued)
+
+    def _queue(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        ready, self._ready = self._ready, []
+        self._expected -= len(ready)
+        for (_, queued), committed in zip(ready, self.outcomes.enqueue([a for a, _ in ready]), strict=True):
+            queued.set_result(committed)
 
 
 class LiveDirectory:
@@ -154,10 +193,17 @@ class DeliveryWorker:
                     claimed = await claim_due(session, limit=room, lease=lease, resting=resting)
                     if len(claimed) < room:
                         due_in = await next_due_in(session)
+            revisions = Counter((d.declaration_id, d.revision) for d in claimed)
+            together: dict[tuple[UUID, int], Together] = {}
             for delivery in claimed:
                 breaker = self.breakers.setdefault(f"{delivery.recipient_code}/{delivery.channel}", Breaker())
                 breaker.in_flight += 1
-                task = asyncio.create_task(self._deliver(delivery, breaker))
+                revision = (delivery.declaration_id, delivery.revision)
+                if revision not in together:
+                    together[revision] = Together(
+                        self.outcomes, expected=revisions[revision], window=self.settings.record_together_seconds
+                    )
+                task = asyncio.create_task(self._deliver(delivery, breaker, together[revision]))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
             # A channel at its concurrency limit may have left due deliveries behind too.
@@ -192,7 +238,7 @@ class DeliveryWorker:
         if breaker.failures >= self.settings.breaker_failures:
             breaker.resting_until = time.monotonic() + self.settings.breaker_cooldown_seconds
 
-    async def _deliver(self, delivery: Delivery, breaker: Breaker) -> None:
+    async def _deliver(self, delivery: Delivery, breaker: Breaker, together: Together) -> None:
         with tracer.start_as_current_span(
             f"notify {delivery.recipient_code} by {delivery.channel}",
             context=context_from_headers(delivery.trace_headers),
@@ -225,7 +271,7 @@ class DeliveryWorker:
                 give_up=give_up,
                 retry_in=timedelta(seconds=delay),
             )
-            outcome = attempt.outcome if await self.outcomes.submit(attempt) else None
+            outcome = attempt.outcome.outcome if await together.record(attempt) else None
             span.set_attribute("vigie.delivery.outcome", str(outcome))
             if outcome is not None:
                 DELIVERY_ATTEMPTS.labels(delivery.recipient_code, delivery.channel, str(outcome)).inc()
