@@ -7,16 +7,22 @@ from vigie_kit.consumer import Subscription
 
 from ..handlers import record_deliveries, record_facts
 
+# The figures are read by people, not by the pipeline: events are taken in batches gathered
+# for half a second.
+COUNT_GATHER_MS = 500
+
 FACTS = Subscription(
     group="stats.facts",
     topic=DeclarationEnriched.topic,
     event_type=DeclarationEnriched,
     batch_handler=record_facts,
+    gather_ms=COUNT_GATHER_MS,
 )
 DELIVERY = Subscription(
     group="stats.delivery",
     topic=NotificationDispatched.topic,
     event_type=NotificationDispatched,
     batch_handler=record_deliveries,
+    gather_ms=COUNT_GATHER_MS,
 )
 SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
