@@ -3,13 +3,14 @@ doing (a test blocked on a synchronous call, say): the stand-ins of outside part
 
 import threading
 import time
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 
 class BackgroundServer:
-    def __init__(self, app: FastAPI, *, port: int = 0) -> None:
+    def __init__(self, app: Any, *, port: int = 0) -> None:
+        """``app``: an ASGI application."""
         config = uvicorn.Config(
             app,
             host="127.0.0.1",

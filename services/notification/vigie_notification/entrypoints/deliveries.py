@@ -145,6 +145,9 @@ class DeliveryWorker:
         # that finishes frees room worth claiming again at once.
         self._held_back = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Deliveries being sent: a delivery waiting for its outcome to be recorded with its
+        # siblings' (``Together``) no longer takes a place among those sent at once.
+        self._sending = 0
         self._stopping = False
 
     async def drain(self) -> None:
@@ -184,7 +187,7 @@ class DeliveryWorker:
         lease = timedelta(seconds=self.settings.delivery_lease_seconds)
         while not self._stopping:
             self.directory.refresh()
-            room = self.settings.delivery_concurrency - len(self._in_flight)
+            room = self.settings.delivery_concurrency - self._sending
             claimed: list[Delivery] = []
             due_in: float | None = 1.0
             if room > 0:
@@ -203,6 +206,7 @@ class DeliveryWorker:
                     together[revision] = Together(
                         self.outcomes, expected=revisions[revision], window=self.settings.record_together_seconds
                     )
+                self._sending += 1
                 task = asyncio.create_task(self._deliver(delivery, breaker, together[revision]))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
@@ -228,7 +232,11 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
-    def _settle_breaker(self, breaker: Breaker, delivered: bool) -> None:
+    def _sent(self, breaker: Breaker, delivered: bool) -> None:
+        """A send is over: its places are free, and its channel's breaker learns how it went."""
+        self._sending -= 1
+        if self._held_back:
+            self._wakeup.set()
         breaker.in_flight -= 1
         if delivered:
             breaker.failures = 0
@@ -257,7 +265,7 @@ class DeliveryWorker:
             except Exception as error:  # an attempt that broke is an attempt that failed
                 log.exception("delivery %s: sending failed unexpectedly", delivery.id)
                 result = SendResult(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
-            self._settle_breaker(breaker, result.delivered)
+            self._sent(breaker, result.delivered)
             if not result.delivered:
                 span.set_status(Status(StatusCode.ERROR, result.error))
             give_up = result.permanent or delivery.attempts >= self.settings.max_attempts
