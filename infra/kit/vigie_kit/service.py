@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .consumer import BatchProcessor, E, Subscription, subscribe
@@ -26,7 +25,7 @@ from .metrics import CONSUMER_LAG, Refresh, metrics_router
 from .migrate import UNREACHABLE
 from .outbox import OutboxRelay, measure_backlog
 from .settings import ServiceSettings
-from .telemetry import setup_logging, setup_tracing
+from .telemetry import DatabaseSpans, setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,7 @@ class Service:
         """The service's HTTP app; tracing and logging are set up here, at start, not at import."""
         setup_logging(self.settings.service_name, self.settings.log_level)
         setup_tracing(self.settings.service_name)
-        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+        DatabaseSpans().instrument()  # type: ignore[no-untyped-call]
         app = FastAPI(
             title=title,
             description=description,

@@ -17,6 +17,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -29,6 +30,7 @@ KafkaHeaders = Iterable[tuple[str, bytes]]
 __all__ = [
     "DECLARATION_ID",
     "DECLARATION_REFERENCE",
+    "DatabaseSpans",
     "JsonLogFormatter",
     "context_from_headers",
     "scrub",
@@ -70,6 +72,30 @@ def tracer_provider(service_name: str, *processors: SpanProcessor) -> TracerProv
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
+
+
+class DatabaseSpans(AsyncPGInstrumentor):
+    """A client span for each statement run inside a trace being recorded, and none otherwise.
+
+    The stock instrumentor works out each span's name and attributes and starts it whatever the
+    sampler then decides, for about 70 µs a statement here; with one trace in a hundred kept,
+    that was nearly all spent on spans nobody would see. A statement outside any span (the
+    outbox relay's poll, say) would have made a trace of its own: one span, with no story."""
+
+    async def _do_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if not trace.get_current_span().is_recording():
+            return await func(*args, **kwargs)
+        return await super()._do_execute(func, instance, args, kwargs)  # type: ignore[no-untyped-call]
+
+    async def _do_cursor_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if not trace.get_current_span().is_recording():
+            return await func(*args, **kwargs)
+        return await super()._do_cursor_execute(func, instance, args, kwargs)  # type: ignore[no-untyped-call]
+
+    async def _do_prepared_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if not trace.get_current_span().is_recording():
+            return await func(*args, **kwargs)
+        return await super()._do_prepared_execute(func, instance, args, kwargs)  # type: ignore[no-untyped-call]
 
 
 def trace_headers() -> dict[str, str]:
