@@ -232,15 +232,22 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
-    def _sent(self, breaker: Breaker, delivered: bool) -> None:
-        """A send is over: its places are free, and its channel's breaker learns how it went."""
+    def _sent(self, breaker: Breaker, result: SendResult) -> None:
+        """A send is over: its places are free, and its channel's breaker learns how it went.
+
+        A refusal for good (a 5xx for this address, 410 Gone) is a working server's answer about
+        one delivery: it neither trips the breaker nor resets it. Otherwise declarants' addresses
+        refused one after another (every declarant shares the one channel) would rest the
+        acknowledgements of everyone else."""
         self._sending -= 1
         if self._held_back:
             self._wakeup.set()
         breaker.in_flight -= 1
-        if delivered:
+        if result.delivered:
             breaker.failures = 0
             breaker.resting_until = 0.0
+            return
+        if result.permanent:
             return
         breaker.failures += 1
         if breaker.failures >= self.settings.breaker_failures:
@@ -265,7 +272,7 @@ class DeliveryWorker:
             except Exception as error:  # an attempt that broke is an attempt that failed
                 log.exception("delivery %s: sending failed unexpectedly", delivery.id)
                 result = SendResult(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
-            self._sent(breaker, result.delivered)
+            self._sent(breaker, result)
             if not result.delivered:
                 span.set_status(Status(StatusCode.ERROR, result.error))
             give_up = result.permanent or delivery.attempts >= self.settings.max_attempts
