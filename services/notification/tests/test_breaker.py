@@ -16,6 +16,7 @@ def _worker() -> DeliveryWorker:
 def _send(worker: DeliveryWorker, breaker: Breaker, result: SendResult) -> None:
     worker._sending += 1
     breaker.in_flight += 1
+    worker._free(breaker)
     worker._sent(breaker, result)
 
 

@@ -232,17 +232,20 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
+    def _free(self, breaker: Breaker) -> None:
+        """A send is over, however it ended: its places, overall and on its channel, are free."""
+        self._sending -= 1
+        breaker.in_flight -= 1
+        if self._held_back:
+            self._wakeup.set()
+
     def _sent(self, breaker: Breaker, result: SendResult) -> None:
-        """A send is over: its places are free, and its channel's breaker learns how it went.
+        """What the channel's breaker learns from a send.
 
         A refusal for good (a 5xx for this address, 410 Gone) is a working server's answer about
         one delivery: it neither trips the breaker nor resets it. Otherwise declarants' addresses
         refused one after another (every declarant shares the one channel) would rest the
         acknowledgements of everyone else."""
-        self._sending -= 1
-        if self._held_back:
-            self._wakeup.set()
-        breaker.in_flight -= 1
         if result.delivered:
             breaker.failures = 0
             breaker.resting_until = 0.0
@@ -272,6 +275,8 @@ class DeliveryWorker:
             except Exception as error:  # an attempt that broke is an attempt that failed
                 log.exception("delivery %s: sending failed unexpectedly", delivery.id)
                 result = SendResult(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
+            finally:
+                self._free(breaker)
             self._sent(breaker, result)
             if not result.delivered:
                 span.set_status(Status(StatusCode.ERROR, result.error))
