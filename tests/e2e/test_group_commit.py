@@ -11,12 +11,12 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vigie_kit.db import GroupCommit, create_engine, sessions
+from vigie_kit.db import GroupCommit, create_engine, sessions, unit_of_work
 from vigie_stack.stack import Stack
 
 
 @pytest_asyncio.fixture
-async def scratch(stack: Stack) -> AsyncIterator[tuple[GroupCommit[int, int], asyncpg.Connection]]:
+async def scratch(stack: Stack) -> AsyncIterator[tuple[GroupCommit[AsyncSession, int, int], asyncpg.Connection]]:
     engine = create_engine(stack.postgres.database_url("notification"), pool_size=2)
     observer = await asyncpg.connect(stack.postgres.dsn("notification"))
     await observer.execute("CREATE TABLE IF NOT EXISTS group_commit_test (n int PRIMARY KEY, tx bigint NOT NULL)")
@@ -33,7 +33,7 @@ async def scratch(stack: Stack) -> AsyncIterator[tuple[GroupCommit[int, int], as
 
     factory = sessions(engine)
     try:
-        yield GroupCommit(lambda: factory, write), observer
+        yield GroupCommit(lambda: unit_of_work(factory), write), observer
     finally:
         await observer.execute("DROP TABLE group_commit_test")
         await observer.close()
@@ -41,7 +41,7 @@ async def scratch(stack: Stack) -> AsyncIterator[tuple[GroupCommit[int, int], as
 
 
 async def test_writers_share_transactions_and_hear_back_only_once_committed(
-    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+    scratch: tuple[GroupCommit[AsyncSession, int, int], asyncpg.Connection],
 ) -> None:
     group, observer = scratch
     reading = asyncio.Lock()  # one connection observes for all the writers
@@ -60,7 +60,7 @@ async def test_writers_share_transactions_and_hear_back_only_once_committed(
 
 
 async def test_a_failed_transaction_fails_its_own_writers_and_the_next_one_goes_through(
-    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+    scratch: tuple[GroupCommit[AsyncSession, int, int], asyncpg.Connection],
 ) -> None:
     group, observer = scratch
     # Submitted in the same turn of the loop, the three share one transaction.
@@ -76,10 +76,10 @@ async def test_a_failed_transaction_fails_its_own_writers_and_the_next_one_goes_
 
 
 async def test_a_writer_the_database_refuses_fails_alone_when_told_to(
-    scratch: tuple[GroupCommit[int, int], asyncpg.Connection],
+    scratch: tuple[GroupCommit[AsyncSession, int, int], asyncpg.Connection],
 ) -> None:
     group, observer = scratch
-    alone = GroupCommit(group.sessions, group.write, alone=lambda error: isinstance(error, sa.exc.IntegrityError))
+    alone = GroupCommit(group.begin, group.write, alone=lambda error: isinstance(error, sa.exc.IntegrityError))
     await alone.submit(7)
     # 7 again breaks the primary key: the batch fails, then each is written on its own.
     together = [asyncio.ensure_future(alone.submit(n)) for n in (5, 7, 6)]

@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import asyncpg
 import sqlalchemy.exc
 from aiokafka.errors import KafkaConnectionError
 from opentelemetry import trace
@@ -47,6 +48,16 @@ def test_outages_are_transient_and_bad_data_is_not() -> None:
     assert not is_transient(_dbapi(sqlalchemy.exc.DataError, "22001"))  # value too long
     assert not is_transient(ValueError("bad"))
     assert not is_transient(KeyError("x"))
+
+
+def test_the_drivers_own_errors_are_told_apart_the_same_way() -> None:
+    assert is_transient(asyncpg.AdminShutdownError())  # 57P01
+    assert is_transient(asyncpg.SerializationError())  # 40001
+    assert is_transient(asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"))
+    assert is_transient(asyncpg.InterfaceError("cannot perform operation: connection is closed"))
+    assert not is_transient(asyncpg.UniqueViolationError())  # 23505
+    assert not is_transient(asyncpg.StringDataRightTruncationError())  # 22001
+    assert not is_transient(asyncpg.DataError("invalid input for query argument $1"))
 
 
 def test_field_paths_read_as_a_partner_writes_them() -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy.exc
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -63,6 +64,8 @@ class Retry(Exception):
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, Retry | OSError | TimeoutError | KafkaError):
         return True
+    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError):
+        return _driver_transient(error)
     if isinstance(error, sqlalchemy.exc.DBAPIError):
         if error.connection_invalidated:
             return True
@@ -71,6 +74,15 @@ def is_transient(error: BaseException) -> bool:
             return isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
         return str(sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
     return isinstance(error, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.DisconnectionError)
+
+
+def _driver_transient(error: asyncpg.PostgresError | asyncpg.InterfaceError) -> bool:
+    """An error on the driver's own connection (``db.driver``)."""
+    if isinstance(error, asyncpg.PostgresError):
+        return str(error.sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    # The connection closed under us, or one of its operations was still under way; not a value
+    # the driver could not encode (DataError) nor a misconfiguration: those are ValueErrors.
+    return not isinstance(error, ValueError)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from vigie_contracts.events import Envelope
 
+from .db import driver
 from .kafka import BrokerConnection
 from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from .tables import OUTBOX_CHANNEL, OutboxMessage
@@ -32,7 +34,9 @@ _TRACE_KEYS = frozenset({"traceparent", "tracestate"})
 
 
 OutboxRow = dict[str, Any]
-_STAGE = sa.insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_STAGE = sa.insert(OUTBOX)
+_OLDEST = "SELECT id, topic, aggregate_id, payload::text AS payload, headers FROM outbox ORDER BY id LIMIT $1"
 
 
 def outbox_message(
@@ -140,51 +144,41 @@ class OutboxRelay:
 
     async def relay_batch(self) -> int:
         """Publish the oldest outbox rows and delete them once Kafka has acknowledged them all."""
-        async with self.engine.begin() as connection:
-            rows = (
-                await connection.execute(
-                    sa.text(
-                        "SELECT id, topic, aggregate_id, payload::text AS payload, headers"
-                        " FROM outbox ORDER BY id LIMIT :limit"
-                    ),
-                    {"limit": self.batch_size},
-                )
-            ).all()
+        async with driver(self.engine) as connection:
+            rows = await connection.fetch(_OLDEST, self.batch_size)
             if not rows:
                 return 0
             deliveries = [await self._publish(row) for row in rows]
             await asyncio.gather(*deliveries)
-            await connection.execute(
-                sa.text("DELETE FROM outbox WHERE id = ANY(:ids)"),
-                {"ids": [row.id for row in rows]},
-            )
+            await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
         for row in rows:
-            OUTBOX_PUBLISHED.labels(row.topic).inc()
+            OUTBOX_PUBLISHED.labels(row["topic"]).inc()
         return len(rows)
 
-    async def _publish(self, row: Any) -> "asyncio.Future[Any]":
+    async def _publish(self, row: asyncpg.Record) -> "asyncio.Future[Any]":
+        topic, key, row_headers = row["topic"], row["aggregate_id"], row["headers"]
         span = tracer.start_span(
-            f"{row.topic} publish",
-            context=context_from_headers(row.headers),
+            f"{topic} publish",
+            context=context_from_headers(row_headers),
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.operation.type": "send",
-                "messaging.destination.name": row.topic,
-                "messaging.kafka.message.key": row.aggregate_id,
-                "messaging.message.id": row.headers.get("event_id", ""),
-                DECLARATION_ID: row.aggregate_id,
+                "messaging.destination.name": topic,
+                "messaging.kafka.message.key": key,
+                "messaging.message.id": row_headers.get("event_id", ""),
+                DECLARATION_ID: key,
             },
         )
         with trace.use_span(span, end_on_exit=False):
-            headers = {k: v for k, v in row.headers.items() if k not in _TRACE_KEYS}
+            headers = {k: v for k, v in row_headers.items() if k not in _TRACE_KEYS}
             headers.update(trace_headers())
         try:
             delivery = await self.broker.publish(
-                row.payload.encode(),
-                row.topic,
-                key=row.aggregate_id.encode(),
+                row["payload"].encode(),
+                topic,
+                key=key.encode(),
                 headers=headers,
                 no_confirm=True,
             )

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from vigie_contracts.declaration import DeclarationContent
 from vigie_kit.consumer import is_transient
-from vigie_kit.db import GroupCommit
+from vigie_kit.db import GroupCommit, driver
 from vigie_kit.http import document
 from vigie_kit.service import Service
 
@@ -37,7 +37,7 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     # Declarations arriving together are written in one transaction; one the database refuses
     # (an Idempotency-Key another instance used meanwhile) is written again alone.
     app.state.intake = GroupCommit(
-        lambda: service.sessions, submit_declarations, alone=lambda error: not is_transient(error)
+        lambda: driver(service.engine), submit_declarations, alone=lambda error: not is_transient(error)
     )
     app.include_router(http.router)
     app.add_middleware(

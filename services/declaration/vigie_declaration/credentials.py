@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from vigie_contracts.finess import InvalidFiness, parse_finess
@@ -115,31 +116,26 @@ async def revoke_credential(session: AsyncSession, credential_id: UUID) -> Crede
     return credential
 
 
-_CREDENTIALS = Credential.__table__  # type: ignore[attr-defined]
-_CALLER = sa.select(
-    _CREDENTIALS.c.id,
-    _CREDENTIALS.c.principal,
-    _CREDENTIALS.c.kind,
-    _CREDENTIALS.c.finess,
-    _CREDENTIALS.c.departements,
-    _CREDENTIALS.c.region_code,
-    _CREDENTIALS.c.rate_per_minute,
-).where(_CREDENTIALS.c.token_hash == sa.bindparam("token_hash"), _CREDENTIALS.c.revoked_at.is_(None))
+_CALLER = (
+    "SELECT id, principal, kind, finess, departements, region_code, rate_per_minute"
+    " FROM credentials WHERE token_hash = $1 AND revoked_at IS NULL"
+)
 
 
-async def caller_for(connection: AsyncConnection, secret: str) -> Caller | None:
-    """Who presents ``secret``, or None if nobody (unknown, malformed or revoked)."""
+async def caller_for(connection: asyncpg.Connection, secret: str) -> Caller | None:
+    """Who presents ``secret``, or None if nobody (unknown, malformed or revoked). Read on the
+    driver's connection: it is read at every request."""
     if not _TOKEN.match(secret):
         return None
-    row = (await connection.execute(_CALLER, {"token_hash": hash_secret(secret)})).first()
+    row = await connection.fetchrow(_CALLER, hash_secret(secret))
     if row is None:
         return None
     return Caller(
-        credential_id=row.id,
-        principal=row.principal,
-        kind=CredentialKind(row.kind),
-        finess=frozenset(row.finess),
-        departements=frozenset(row.departements),
-        region_code=row.region_code,
-        rate_per_minute=row.rate_per_minute,
+        credential_id=row["id"],
+        principal=row["principal"],
+        kind=CredentialKind(row["kind"]),
+        finess=frozenset(row["finess"]),
+        departements=frozenset(row["departements"]),
+        region_code=row["region_code"],
+        rate_per_minute=row["rate_per_minute"],
     )

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.dialects.postgresql import insert
@@ -28,7 +29,8 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, Departement
-from vigie_kit.outbox import add_events, outbox_message, stage
+from vigie_kit.db import insert_rows
+from vigie_kit.outbox import OUTBOX, add_events, outbox_message
 from vigie_kit.periods import period_bounds
 from vigie_kit.telemetry import trace_headers
 
@@ -212,15 +214,16 @@ def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_
 
 
 async def submit_declarations(
-    session: AsyncSession, submissions: Sequence[Submission], *, now: datetime | None = None
+    connection: asyncpg.Connection, submissions: Sequence[Submission], *, now: datetime | None = None
 ) -> list[Accepted | Conflict]:
     """Store new declarations, each with its first revision, timeline and audit entries and its
-    ``declaration.submitted`` event, in the session's transaction: a handful of statements for
-    the whole list. A request whose Idempotency-Key was used already gets the first answer
-    again, or a ``Conflict`` if it is not the same request."""
+    ``declaration.submitted`` event, in the transaction of the driver's ``connection``: three
+    statements for the whole list (the keys used before, the references, the rows). A request
+    whose Idempotency-Key was used already gets the first answer again, or a ``Conflict`` if it
+    is not the same request."""
     now = now or datetime.now(UTC)
     answers: list[Accepted | Conflict | None] = [None] * len(submissions)
-    known = await _known_keys(session, [s for s in submissions if s.idempotency_key is not None])
+    known = await _known_keys(connection, [s for s in submissions if s.idempotency_key is not None])
     first: dict[tuple[str, str], int] = {}  # the first of this list to use each key
     fresh: list[int] = []
     for index, submission in enumerate(submissions):
@@ -232,15 +235,7 @@ async def submit_declarations(
         elif key not in first:
             first[key] = index
             fresh.append(index)
-    serials = (
-        list(
-            await session.scalars(
-                sa.text("SELECT nextval('declaration_reference_seq') FROM generate_series(1, :n)"), {"n": len(fresh)}
-            )
-        )
-        if fresh
-        else []
-    )
+    serials = [row[0] for row in await connection.fetch(_SERIALS, len(fresh))] if fresh else []
     # Written as rows, in the order their foreign keys need: the ORM's unit of work (flush, identity
     # map, generated ids read back) costs more CPU, for objects nothing reads again.
     declarations, revisions, timeline, audit, events, remembered = [], [], [], [], [], []
@@ -274,14 +269,17 @@ async def submit_declarations(
         if submission.idempotency_key is not None:
             accepted.response = _accepted_body(accepted)
             remembered.append(_remembered_row(caller, submission.idempotency_key, submission.request_hash, accepted))
-    if declarations:
-        await session.execute(insert(_DECLARATIONS), declarations)
-        await session.execute(insert(_REVISIONS), revisions)
-        await _add_timeline(session, timeline)
-        await session.execute(insert(_AUDIT), audit)
-        await stage(session, events)
-    if remembered:
-        await session.execute(insert(_IDEMPOTENCY), remembered)
+    await insert_rows(
+        connection,
+        [
+            (_DECLARATIONS, declarations),
+            (_REVISIONS, revisions),
+            (_TIMELINE, timeline),
+            (_AUDIT, audit),
+            (OUTBOX, events),
+            (_IDEMPOTENCY, remembered),
+        ],
+    )
     # The same key twice in one list (a partner sending again before its first answer): the
     # later requests are answered as the first one was.
     for index, submission in enumerate(submissions):
@@ -301,20 +299,31 @@ def _key_of(submission: Submission) -> tuple[str, str] | None:
     return (submission.caller.principal, submission.idempotency_key)
 
 
+_SERIALS = "SELECT nextval('declaration_reference_seq') FROM generate_series(1, $1)"
+_KEY_COLUMNS = ("principal", "key", "request_hash", "declaration_id", "status_code", "response", "created_at")
+_DECLARATION_COLUMNS = tuple(_DECLARATIONS.c.keys())
+# The key's columns and the declaration's, under their own names (none is shared).
+_KNOWN_KEYS = (
+    "SELECT k.principal, k.key, k.request_hash, k.declaration_id, k.status_code, k.response, k.created_at, d.*"
+    " FROM idempotency_keys k JOIN declarations d ON d.id = k.declaration_id"
+    " WHERE (k.principal, k.key) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+)
+
+
 async def _known_keys(
-    session: AsyncSession, submissions: list[Submission]
+    connection: asyncpg.Connection, submissions: list[Submission]
 ) -> dict[tuple[str, str], tuple[IdempotencyKey, Declaration]]:
     """The Idempotency-Keys of ``submissions`` used before, with the declaration each made."""
-    keys = {key for key in map(_key_of, submissions) if key is not None}
+    keys = sorted({key for key in map(_key_of, submissions) if key is not None})
     if not keys:
         return {}
-    table = _IDEMPOTENCY
-    rows = await session.execute(
-        sa.select(IdempotencyKey, Declaration)
-        .join(Declaration, col(Declaration.id) == col(IdempotencyKey.declaration_id))
-        .where(sa.tuple_(table.c.principal, table.c.key).in_(sorted(keys)))
-    )
-    return {(known.principal, known.key): (known, declaration) for known, declaration in rows.tuples()}
+    rows = await connection.fetch(_KNOWN_KEYS, [p for p, _ in keys], [k for _, k in keys])
+    known = {}
+    for row in rows:
+        remembered = IdempotencyKey(**{name: row[name] for name in _KEY_COLUMNS})
+        declaration = Declaration(**{name: row[name] for name in _DECLARATION_COLUMNS})
+        known[remembered.principal, remembered.key] = (remembered, declaration)
+    return known
 
 
 def _remembered_key(submission: Submission, accepted: Accepted) -> tuple[IdempotencyKey, Declaration]:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy.exc
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,7 +35,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
-from vigie_kit.db import GroupCommit, one_read, unit_of_work
+from vigie_kit.db import GroupCommit, driver, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
@@ -70,7 +71,7 @@ router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 M = TypeVar("M", bound=BaseModel)
 A = TypeVar("A")
 
-Intake = GroupCommit[Submission, Accepted | Conflict]
+Intake = GroupCommit[asyncpg.Connection, Submission, Accepted | Conflict]
 """New declarations, written together as they arrive (``app.state.intake``)."""
 
 
@@ -96,7 +97,7 @@ async def _caller(
             "send your credential as Authorization: Bearer <secret>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    async with one_read(request.app.state.service.engine) as connection:
+    async with driver(request.app.state.service.engine, transaction=False) as connection:
         caller = await caller_for(connection, bearer.credentials.strip())
     if caller is None:
         raise Problem(
@@ -406,7 +407,7 @@ async def _replaying_a_race(idempotency_key: str | None, write: Callable[[], Awa
     first (the key's row refused ours): ours is then a replay of that one."""
     try:
         return await write()
-    except sqlalchemy.exc.IntegrityError:
+    except (sqlalchemy.exc.IntegrityError, asyncpg.IntegrityConstraintViolationError):
         if idempotency_key is None:
             raise
     return await write()

@@ -27,6 +27,7 @@ from uuid import UUID
 import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import Channel, RecipientKind
 from vigie_contracts.webhook import WebhookNotification
@@ -64,7 +65,7 @@ class Together:
     each has its outcome, or ``window`` seconds after the first, whichever comes first, so that a
     receiver that hangs holds back the record of the others by no more than that."""
 
-    def __init__(self, outcomes: GroupCommit[Attempt, bool], *, expected: int, window: float) -> None:
+    def __init__(self, outcomes: GroupCommit[AsyncSession, Attempt, bool], *, expected: int, window: float) -> None:
         self.outcomes = outcomes
         self.window = window
         self._expected = expected  # outcomes not yet queued
@@ -139,7 +140,7 @@ class DeliveryWorker:
         self.email = email
         self.settings = settings
         self.breakers: dict[str, Breaker] = {}
-        self.outcomes = GroupCommit(lambda: service.sessions, record_attempts)
+        self.outcomes = GroupCommit(lambda: unit_of_work(service.sessions), record_attempts)
         self._wakeup = asyncio.Event()
         # Whether the last claim left due deliveries behind for want of room: then a delivery
         # that finishes frees room worth claiming again at once.
