@@ -236,8 +236,8 @@ async def submit_declarations(
             first[key] = index
             fresh.append(index)
     serials = [row[0] for row in await connection.fetch(_SERIALS, len(fresh))] if fresh else []
-    # Written as rows, in the order their foreign keys need: the ORM's unit of work (flush, identity
-    # map, generated ids read back) costs more CPU, for objects nothing reads again.
+    # Written as rows: the ORM's unit of work (flush, identity map, generated ids read back) costs
+    # more CPU, for objects nothing reads again.
     declarations, revisions, timeline, audit, events, remembered = [], [], [], [], [], []
     for index, serial in zip(fresh, serials, strict=True):
         submission = submissions[index]
