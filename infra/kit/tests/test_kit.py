@@ -55,6 +55,7 @@ def test_the_drivers_own_errors_are_told_apart_the_same_way() -> None:
     assert is_transient(asyncpg.SerializationError())  # 40001
     assert is_transient(asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"))
     assert is_transient(asyncpg.InterfaceError("cannot perform operation: connection is closed"))
+    assert is_transient(asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"))
     assert not is_transient(asyncpg.UniqueViolationError())  # 23505
     assert not is_transient(asyncpg.StringDataRightTruncationError())  # 22001
     assert not is_transient(asyncpg.DataError("invalid input for query argument $1"))

@@ -64,7 +64,7 @@ class Retry(Exception):
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, Retry | OSError | TimeoutError | KafkaError):
         return True
-    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError):
+    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         return _driver_transient(error)
     if isinstance(error, sqlalchemy.exc.DBAPIError):
         if error.connection_invalidated:
@@ -76,10 +76,14 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.DisconnectionError)
 
 
-def _driver_transient(error: asyncpg.PostgresError | asyncpg.InterfaceError) -> bool:
+def _driver_transient(error: asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.InternalClientError) -> bool:
     """An error on the driver's own connection (``db.driver``)."""
     if isinstance(error, asyncpg.PostgresError):
         return str(error.sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
+    if isinstance(error, asyncpg.InternalClientError):
+        # The driver lost track of its connection's state: a server process ended under a
+        # statement being sent, say. The connection is dropped (``db.driver``); a new one will do.
+        return True
     # The connection closed under us, or one of its operations was still under way; not a value
     # the driver could not encode (DataError) nor a misconfiguration: those are ValueErrors.
     return not isinstance(error, ValueError)
