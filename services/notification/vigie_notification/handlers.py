@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,8 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.webhook import WebhookNotification
 from vigie_kit.consumer import processing
-from vigie_kit.outbox import OutboxRow, outbox_message, stage
+from vigie_kit.db import insert_rows
+from vigie_kit.outbox import OUTBOX, OutboxRow, outbox_message
 from vigie_kit.telemetry import trace_headers
 
 from .adapters.orm import Delivery
@@ -126,56 +128,49 @@ def _recipients(
     return recipients
 
 
+# Due deliveries, oldest first, and those whose claim's lease ran out (their worker died), but
+# none of a resting channel (``"<recipient>/<channel>"`` in ``$1``), marked as being sent.
+_CLAIM = """
+    WITH due AS (
+        SELECT id FROM deliveries
+        WHERE recipient_code || '/' || channel <> ALL($1::text[])
+            AND (
+                status IN ('pending', 'retrying') AND next_attempt_at <= now()
+                OR status = 'sending' AND lease_until < now()
+            )
+        ORDER BY next_attempt_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE deliveries AS d
+    SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $3::interval, updated_at = now()
+    FROM due
+    WHERE d.id = due.id
+    RETURNING d.*
+"""
+_NEXT_DUE = """
+    SELECT extract(epoch FROM min(coalesce(lease_until, next_attempt_at)) - now())::float8
+    FROM deliveries
+    WHERE status IN ('pending', 'retrying', 'sending')
+"""
+
+
 async def claim_due(
-    session: AsyncSession, *, limit: int, lease: timedelta, resting: Iterable[str] = ()
+    connection: asyncpg.Connection, *, limit: int, lease: timedelta, resting: Iterable[str] = ()
 ) -> list[Delivery]:
     """Mark due deliveries as being sent, before sending: the ledger always knows an attempt
     may have reached the receiver. A claim whose lease ran out (its worker died) is due again.
-    Channels that are ``resting`` (``"<recipient>/<channel>"``) wait their turn untouched."""
-    status = col(Delivery.status)
-    channel_key = col(Delivery.recipient_code) + "/" + col(Delivery.channel)
-    due = (
-        sa.select(col(Delivery.id))
-        .where(
-            channel_key.not_in(list(resting) or [""]),
-            sa.or_(
-                sa.and_(
-                    status.in_([DeliveryStatus.pending, DeliveryStatus.retrying]),
-                    col(Delivery.next_attempt_at) <= sa.func.now(),
-                ),
-                sa.and_(
-                    status == DeliveryStatus.sending,
-                    col(Delivery.lease_until) < sa.func.now(),
-                ),
-            ),
-        )
-        .order_by(col(Delivery.next_attempt_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claimed = await session.scalars(
-        sa.update(Delivery)
-        .where(col(Delivery.id).in_(due))
-        .values(
-            status=DeliveryStatus.sending,
-            attempts=col(Delivery.attempts) + 1,
-            lease_until=sa.func.now() + lease,
-            updated_at=sa.func.now(),
-        )
-        .returning(Delivery)
-    )
-    return list(claimed)
+    Channels that are ``resting`` (``"<recipient>/<channel>"``) wait their turn untouched.
+
+    One statement on the driver's connection: committed on its own, with no transaction
+    around it (it is all or nothing as it is)."""
+    rows = await connection.fetch(_CLAIM, list(resting), limit, lease)
+    return [Delivery(**dict(row)) for row in rows]
 
 
-async def next_due_in(session: AsyncSession) -> float | None:
+async def next_due_in(connection: asyncpg.Connection) -> float | None:
     """Seconds until the next delivery falls due, or None when nothing is waiting."""
-    due_at = sa.func.min(sa.func.coalesce(col(Delivery.lease_until), col(Delivery.next_attempt_at)))
-    seconds = await session.scalar(
-        sa.select(sa.func.extract("epoch", due_at - sa.func.now())).where(
-            col(Delivery.status).in_([DeliveryStatus.pending, DeliveryStatus.retrying, DeliveryStatus.sending])
-        )
-    )
+    seconds = await connection.fetchval(_NEXT_DUE)
     return None if seconds is None else max(float(seconds), 0.0)
 
 
@@ -263,42 +258,39 @@ _STATUS = {
 }
 
 
-async def record_attempts(session: AsyncSession, attempts: Sequence[Attempt]) -> list[bool]:
-    """Write what came of attempts, in one statement, with their events. Returns whether each
-    was recorded: a delivery another worker took over meanwhile (its lease ran out, so it is no
-    longer at this attempt) is left to that worker, whose outcome is the one kept."""
+_RECORD = """
+    UPDATE deliveries AS d SET
+        status = v.status,
+        last_error = v.error,
+        lease_until = NULL,
+        updated_at = v.at,
+        sent_at = CASE WHEN v.status = 'sent' THEN v.at ELSE d.sent_at END,
+        next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at)
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+        AS v(id, attempts, status, error, at, next_attempt_at)
+    WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'sending'
+    RETURNING d.id
+"""
+
+
+async def record_attempts(connection: asyncpg.Connection, attempts: Sequence[Attempt]) -> list[bool]:
+    """Write what came of attempts, in one statement, and their events in another, in the
+    transaction of the driver's ``connection``. Returns whether each was recorded: a delivery
+    another worker took over meanwhile (its lease ran out, so it is no longer at this attempt)
+    is left to that worker, whose outcome is the one kept."""
     if not attempts:
         return []
-    recorded = set(
-        await session.scalars(
-            sa.text(
-                """
-                UPDATE deliveries AS d SET
-                    status = v.status,
-                    last_error = v.error,
-                    lease_until = NULL,
-                    updated_at = v.at,
-                    sent_at = CASE WHEN v.status = 'sent' THEN v.at ELSE d.sent_at END,
-                    next_attempt_at = COALESCE(v.next_attempt_at, d.next_attempt_at)
-                FROM unnest(
-                    CAST(:ids AS uuid[]), CAST(:attempts AS int[]), CAST(:statuses AS text[]),
-                    CAST(:errors AS text[]), CAST(:ats AS timestamptz[]), CAST(:next_attempts AS timestamptz[])
-                ) AS v(id, attempts, status, error, at, next_attempt_at)
-                WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'sending'
-                RETURNING d.id
-                """
-            ),
-            {
-                "ids": [a.delivery.id for a in attempts],
-                "attempts": [a.delivery.attempts for a in attempts],
-                "statuses": [_STATUS[a.outcome.outcome].value for a in attempts],
-                "errors": [a.outcome.error for a in attempts],
-                "ats": [a.outcome.at for a in attempts],
-                "next_attempts": [a.next_attempt_at for a in attempts],
-            },
-        )
+    rows = await connection.fetch(
+        _RECORD,
+        [a.delivery.id for a in attempts],
+        [a.delivery.attempts for a in attempts],
+        [_STATUS[a.outcome.outcome].value for a in attempts],
+        [a.outcome.error for a in attempts],
+        [a.outcome.at for a in attempts],
+        [a.next_attempt_at for a in attempts],
     )
-    await stage(session, dispatched_events([a for a in attempts if a.delivery.id in recorded]))
+    recorded = {row[0] for row in rows}
+    await insert_rows(connection, [(OUTBOX, dispatched_events([a for a in attempts if a.delivery.id in recorded]))])
     return [a.delivery.id in recorded for a in attempts]
 
 

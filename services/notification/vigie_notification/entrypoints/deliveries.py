@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import orjson
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import Channel, RecipientKind
 from vigie_contracts.webhook import WebhookNotification
-from vigie_kit.db import GroupCommit, unit_of_work
+from vigie_kit.db import GroupCommit, driver, unit_of_work
 from vigie_kit.service import Service
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_from_headers
 
@@ -65,7 +65,9 @@ class Together:
     each has its outcome, or ``window`` seconds after the first, whichever comes first, so that a
     receiver that hangs holds back the record of the others by no more than that."""
 
-    def __init__(self, outcomes: GroupCommit[AsyncSession, Attempt, bool], *, expected: int, window: float) -> None:
+    def __init__(
+        self, outcomes: GroupCommit[asyncpg.Connection, Attempt, bool], *, expected: int, window: float
+    ) -> None:
         self.outcomes = outcomes
         self.window = window
         self._expected = expected  # outcomes not yet queued
@@ -140,7 +142,7 @@ class DeliveryWorker:
         self.email = email
         self.settings = settings
         self.breakers: dict[str, Breaker] = {}
-        self.outcomes = GroupCommit(lambda: unit_of_work(service.sessions), record_attempts)
+        self.outcomes = GroupCommit(lambda: driver(service.engine), record_attempts)
         self._wakeup = asyncio.Event()
         # Whether the last claim left due deliveries behind for want of room: then a delivery
         # that finishes frees room worth claiming again at once.
@@ -193,10 +195,10 @@ class DeliveryWorker:
             due_in: float | None = 1.0
             if room > 0:
                 resting = self.resting(time.monotonic())
-                async with unit_of_work(self.service.sessions) as session:
-                    claimed = await claim_due(session, limit=room, lease=lease, resting=resting)
+                async with driver(self.service.engine, transaction=False) as connection:
+                    claimed = await claim_due(connection, limit=room, lease=lease, resting=resting)
                     if len(claimed) < room:
-                        due_in = await next_due_in(session)
+                        due_in = await next_due_in(connection)
             revisions = Counter((d.declaration_id, d.revision) for d in claimed)
             together: dict[tuple[UUID, int], Together] = {}
             for delivery in claimed:
