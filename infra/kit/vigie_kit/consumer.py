@@ -127,7 +127,9 @@ async def apply_events(
     if not unique_ids:
         return 0
     # Rows as parameters, not as .values([...]): a statement with literal rows is compiled
-    # anew at every execution, whereas this one is compiled once and cached.
+    # anew at every execution, whereas this one is compiled once and cached. The first statement
+    # of the transaction, it begins it: handlers may then use the driver's connection under the
+    # session (``db.connection_of``).
     fresh = set(
         (
             await session.execute(

@@ -92,20 +92,37 @@ async def driver(engine: AsyncEngine, *, transaction: bool = True) -> AsyncItera
             raise
 
 
+async def connection_of(session: AsyncSession) -> asyncpg.Connection:
+    """The driver's connection under ``session``, for statements on a path every declaration
+    takes (see ``driver``) to run in the session's transaction, once it has begun: SQLAlchemy
+    sends ``BEGIN`` with the session's first statement, and a statement sent on the driver's
+    connection before it would run, and commit, on its own. The idempotent consumer's ledger is
+    the first statement of every batch (``vigie_kit.consumer``)."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    own: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
+    if not own.is_in_transaction():
+        raise RuntimeError("the session's transaction has not begun: none of its statements has run yet")
+    return own
+
+
 Rows = Sequence[dict[str, Any]]
 
 
-async def insert_rows(connection: asyncpg.Connection, writes: Sequence[tuple[sa.Table, Rows]]) -> None:
+async def insert_rows(
+    connection: asyncpg.Connection, writes: Sequence[tuple[sa.Table, Rows]], *, skip_existing: bool = False
+) -> None:
     """Insert rows into several tables by one statement on the driver's connection: each
     table's columns sent as arrays and ``unnest``-ed, each table's ``INSERT`` a step of one
     ``WITH`` chain. One round trip, and the same few statement texts each time, which the
     driver prepares once. Foreign keys are checked once the statement is done, so a row may
     refer to one written by the same call. The rows of a table have the same keys; ``None`` is
-    SQL ``NULL`` (in a JSONB column too), a JSONB value any JSON ``orjson`` writes."""
+    SQL ``NULL`` (in a JSONB column too), a JSONB value any JSON ``orjson`` writes. With
+    ``skip_existing``, a row whose key a row of its table holds already is left out."""
     writes = [(table, rows) for table, rows in writes if rows]
     if not writes:
         return
-    sql, columns = _insert_statement(tuple((table, tuple(rows[0])) for table, rows in writes))
+    sql, columns = _insert_statement(tuple((table, tuple(rows[0])) for table, rows in writes), skip_existing)
     arrays = [
         [_jsonb(row[name]) if jsonb else row[name] for row in rows]
         for (_, rows), names in zip(writes, columns, strict=True)
@@ -116,18 +133,21 @@ async def insert_rows(connection: asyncpg.Connection, writes: Sequence[tuple[sa.
 
 @functools.lru_cache(maxsize=64)
 def _insert_statement(
-    shapes: tuple[tuple[sa.Table, tuple[str, ...]], ...],
+    shapes: tuple[tuple[sa.Table, tuple[str, ...]], ...], skip_existing: bool
 ) -> tuple[str, list[list[tuple[str, bool]]]]:
     """The statement of ``insert_rows`` for tables and their columns, and for each table its
     columns in parameter order, each with whether its values go as JSON text."""
     steps, columns, number = [], [], 1
+    conflicts = " ON CONFLICT DO NOTHING" if skip_existing else ""
     for table, names in shapes:
         typed = [(name, *_array_type(table.c[name].type)) for name in names]
         params = ", ".join(f"${number + i}::{kind}[]" for i, (_, kind, _) in enumerate(typed))
         values = ", ".join(f"{name}::jsonb" if jsonb else name for name, _, jsonb in typed)
         listed = ", ".join(names)
         # Names of the table's own columns (``table.c`` knows no other), nothing from outside.
-        steps.append(f"INSERT INTO {table.name} ({listed}) SELECT {values} FROM unnest({params}) AS r({listed})")  # noqa: S608
+        steps.append(
+            f"INSERT INTO {table.name} ({listed}) SELECT {values} FROM unnest({params}) AS r({listed}){conflicts}"  # noqa: S608
+        )
         columns.append([(name, jsonb) for name, _, jsonb in typed])
         number += len(names)
     *earlier, last = steps

@@ -10,8 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.declaration import DeclarationContent, Scope
@@ -26,7 +25,8 @@ from vigie_contracts.events import (
     ThreatMatch,
 )
 from vigie_kit.consumer import processing
-from vigie_kit.outbox import add_events, outbox_message, stage
+from vigie_kit.db import connection_of, insert_rows
+from vigie_kit.outbox import OUTBOX, outbox_message
 
 from .domain.campaigns import WINDOW, LinkKey, LinkKind, link_keys
 from .domain.indicators import Observed, observed_indicators
@@ -34,7 +34,6 @@ from .domain.severity import Context, assess
 from .domain.taxonomy import classify, facts_of
 from .domain.territory import locate
 from .intel.store import find_matches
-from .orm import Enrichment
 
 log = logging.getLogger(__name__)
 
@@ -69,58 +68,59 @@ def free_text(content: DeclarationContent) -> list[str]:
 # on its key, taken before it, in the keys' order, so that declarations sharing a key are linked one
 # at a time whichever instance sees them. A revision may have dropped an indicator or the provider:
 # its links go with it.
-_LINK = sa.text(
-    """
+# ($1 the declaration, $2 its FINESS, $3 its detection, $4 the "kind:key" it keeps, $5 to $7 the
+# kinds, keys and labels of its links.)
+_LINK = """
     WITH incident AS (
-        INSERT INTO structure_incidents (declaration_id, finess, detected_at) VALUES (:d, :finess, :at)
+        INSERT INTO structure_incidents (declaration_id, finess, detected_at) VALUES ($1::uuid, $2, $3::timestamptz)
         ON CONFLICT (declaration_id) DO UPDATE SET detected_at = excluded.detected_at
     ), dropped AS (
-        DELETE FROM declaration_links WHERE declaration_id = :d AND NOT (kind || ':' || key = ANY(:keep))
+        DELETE FROM declaration_links WHERE declaration_id = $1 AND NOT (kind || ':' || key = ANY($4::text[]))
     )
     INSERT INTO declaration_links (declaration_id, kind, key, label, detected_at)
-    SELECT :d, l.kind, l.key, l.label, :at
-    FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:labels AS text[])) AS l(kind, key, label)
+    SELECT $1, l.kind, l.key, l.label, $3
+    FROM unnest($5::text[], $6::text[], $7::text[]) AS l(kind, key, label)
     CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(hashtext(l.kind || ':' || l.key))) AS locked
     ON CONFLICT (declaration_id, kind, key) DO UPDATE SET detected_at = excluded.detected_at
-    """
-)
-# The campaign of this key that a declaration detected at :at falls in, if any.
-_CAMPAIGN = sa.text(
-    "SELECT id FROM campaigns WHERE kind = :kind AND key = :key"
-    " AND first_detected_at - CAST(:window AS interval) <= :at"
-    " AND last_detected_at + CAST(:window AS interval) >= :at"
+"""
+# The campaign of this key ($1, $2) that a declaration detected at $4 falls in, if any ($3 the window).
+_CAMPAIGN = (
+    "SELECT id FROM campaigns WHERE kind = $1 AND key = $2"
+    " AND first_detected_at - $3::interval <= $4::timestamptz"
+    " AND last_detected_at + $3::interval >= $4::timestamptz"
     " ORDER BY first_detected_at LIMIT 1"
 )
-# With no campaign yet: how many declarations share the key within the window, and the earliest,
-# after which a campaign they form is named, whichever instance sees it.
-_SHARING = sa.text(
+# With no campaign yet: how many declarations share the key ($1, $2) within the window ($3 to $4),
+# and the earliest, after which a campaign they form is named, whichever instance sees it.
+_SHARING = (
     "SELECT count(*) AS sharing, (SELECT declaration_id FROM declaration_links"
-    "   WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
+    "   WHERE kind = $1 AND key = $2 AND detected_at BETWEEN $3::timestamptz AND $4::timestamptz"
     "   ORDER BY detected_at, declaration_id LIMIT 1) AS earliest"
-    " FROM declaration_links WHERE kind = :kind AND key = :key AND detected_at BETWEEN :lower AND :upper"
+    " FROM declaration_links WHERE kind = $1 AND key = $2 AND detected_at BETWEEN $3 AND $4"
 )
 # Into the campaign go the declarations sharing the key within the window that joined none yet
 # (those that did are members already): in a mass campaign, the newcomer alone, not the thousands
 # before it. The campaign is created by its first members, grows by the newcomers, spans their
 # detections and this declaration's (a revision may have moved it), and says its size.
-_JOIN = sa.text(
-    """
+# ($1 the campaign, $2 the declaration, $3 the label, $4 now, $5 and $6 the kind and key, $7 to
+# $8 the window.)
+_JOIN = """
     WITH newcomers AS (
         SELECT declaration_id, detected_at FROM declaration_links
-        WHERE kind = :kind AND key = :key AND NOT joined AND detected_at BETWEEN :lower AND :upper
+        WHERE kind = $5 AND key = $6 AND NOT joined AND detected_at BETWEEN $7::timestamptz AND $8::timestamptz
         UNION
         SELECT declaration_id, detected_at FROM declaration_links
-        WHERE declaration_id = :d AND kind = :kind AND key = :key
+        WHERE declaration_id = $2::uuid AND kind = $5 AND key = $6
     ), added AS (
         INSERT INTO campaign_members (campaign_id, declaration_id, joined_at)
-        SELECT :c, declaration_id, :now FROM newcomers
+        SELECT $1::uuid, declaration_id, $4::timestamptz FROM newcomers
         ON CONFLICT DO NOTHING RETURNING declaration_id
     ), marked AS (
         UPDATE declaration_links SET joined = true
-        WHERE kind = :kind AND key = :key AND declaration_id IN (SELECT declaration_id FROM newcomers)
+        WHERE kind = $5 AND key = $6 AND declaration_id IN (SELECT declaration_id FROM newcomers)
     ), campaign AS (
         INSERT INTO campaigns (id, kind, key, label, first_detected_at, last_detected_at, created_at, size)
-        SELECT :c, :kind, :key, :label, min(detected_at), max(detected_at), :now, (SELECT count(*) FROM added)
+        SELECT $1, $5, $6, $3::text, min(detected_at), max(detected_at), $4, (SELECT count(*) FROM added)
         FROM newcomers HAVING count(*) > 0
         ON CONFLICT (id) DO UPDATE SET
             size = campaigns.size + excluded.size,
@@ -129,12 +129,12 @@ _JOIN = sa.text(
         RETURNING size
     )
     SELECT (SELECT size FROM campaign) AS size, ARRAY(SELECT declaration_id FROM added) AS added
-    """
-)
+"""
+_MEMBERS = "SELECT declaration_id FROM campaign_members WHERE campaign_id = $1"
 
 
 async def _register(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     declaration_id: UUID,
     content: DeclarationContent,
     keys: list[LinkKey],
@@ -144,77 +144,70 @@ async def _register(
     the other declarations that joined a campaign with it just now, or that should learn that
     their campaign grew."""
     detected = content.detected_at
-    await session.execute(
+    await connection.execute(
         _LINK,
-        {
-            "d": declaration_id,
-            "finess": content.structure.finess,
-            "at": detected,
-            "keep": [f"{k.kind}:{k.key}" for k in keys],
-            "kinds": [k.kind for k in keys],
-            "keys": [k.key for k in keys],
-            "labels": [k.label for k in keys],
-        },
+        declaration_id,
+        content.structure.finess,
+        detected,
+        [f"{k.kind}:{k.key}" for k in keys],
+        [k.kind for k in keys],
+        [k.key for k in keys],
+        [k.label for k in keys],
     )
     joined: set[UUID] = set()
     for link in keys:
-        in_window = {"kind": link.kind, "key": link.key, "lower": detected - window, "upper": detected + window}
-        campaign_id = await session.scalar(
-            _CAMPAIGN, {"kind": link.kind, "key": link.key, "window": window, "at": detected}
-        )
+        lower, upper = detected - window, detected + window
+        campaign_id = await connection.fetchval(_CAMPAIGN, link.kind, link.key, window, detected)
         if campaign_id is None:
-            sharing, earliest = (await session.execute(_SHARING, in_window)).one()
+            counted = await connection.fetchrow(_SHARING, link.kind, link.key, lower, upper)
+            assert counted is not None, "an aggregate has its row"
+            sharing, earliest = counted
             if sharing < 2:
                 continue
             campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
-        size, added = (
-            await session.execute(
-                _JOIN,
-                {"c": campaign_id, "d": declaration_id, "label": link.label, "now": datetime.now(UTC), **in_window},
-            )
-        ).one()
+        joining = await connection.fetchrow(
+            _JOIN, campaign_id, declaration_id, link.label, datetime.now(UTC), link.kind, link.key, lower, upper
+        )
+        assert joining is not None, "a SELECT of values has its row"
+        size, added = joining
         if not added:
             continue
         joined.update(added)
         if grew_past_a_step(size - len(added), size):
             # Members learn the campaign's size again only as it grows by steps (2, 3, 5, 10, 20,
             # 50, …): a mass campaign of n declarations republishes O(n log n) events, not O(n²).
-            everyone = await session.scalars(
-                sa.text("SELECT declaration_id FROM campaign_members WHERE campaign_id = :c"), {"c": campaign_id}
-            )
-            joined.update(everyone)
+            joined.update(row[0] for row in await connection.fetch(_MEMBERS, campaign_id))
     joined.discard(declaration_id)
     return joined
 
 
-async def _campaigns_of(session: AsyncSession, declaration_ids: list[UUID]) -> dict[UUID, list[CampaignLink]]:
+_CAMPAIGNS_OF = (
+    "SELECT m.declaration_id, c.id, c.kind, c.key, c.label, c.size"
+    " FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.declaration_id = ANY($1::uuid[])"
+    " ORDER BY m.declaration_id, c.kind, c.key, c.first_detected_at"
+)
+_STRUCTURE_INCIDENTS = (
+    "SELECT w.i, count(s.declaration_id)"
+    " FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS w(finess, at, i)"
+    " LEFT JOIN structure_incidents s"
+    "   ON s.finess = w.finess AND s.detected_at BETWEEN w.at - $3::interval AND w.at"
+    " GROUP BY w.i ORDER BY w.i"
+)
+
+
+async def _campaigns_of(connection: asyncpg.Connection, declaration_ids: list[UUID]) -> dict[UUID, list[CampaignLink]]:
     """The campaigns each declaration is a member of, with their sizes."""
-    rows = await session.execute(
-        sa.text(
-            "SELECT m.declaration_id, c.id, c.kind, c.key, c.label, c.size AS n"
-            " FROM campaign_members m JOIN campaigns c ON c.id = m.campaign_id WHERE m.declaration_id = ANY(:ids)"
-            " ORDER BY m.declaration_id, c.kind, c.key, c.first_detected_at"
-        ),
-        {"ids": declaration_ids},
-    )
     campaigns: dict[UUID, list[CampaignLink]] = {}
-    for r in rows:
-        link = CampaignLink(id=r.id, kind=r.kind, key=r.key, label=r.label, declarations=r.n)
-        campaigns.setdefault(r.declaration_id, []).append(link)
+    for r in await connection.fetch(_CAMPAIGNS_OF, declaration_ids):
+        link = CampaignLink(id=r["id"], kind=r["kind"], key=r["key"], label=r["label"], declarations=r["size"])
+        campaigns.setdefault(r["declaration_id"], []).append(link)
     return campaigns
 
 
-async def _structure_incidents(session: AsyncSession, detections: list[tuple[str, datetime]]) -> list[int]:
+async def _structure_incidents(connection: asyncpg.Connection, detections: list[tuple[str, datetime]]) -> list[int]:
     """For each (FINESS, detection), the structure's incidents in the year up to it, itself included."""
-    rows = await session.execute(
-        sa.text(
-            "SELECT w.i, count(s.declaration_id)"
-            " FROM unnest(CAST(:finess AS text[]), CAST(:at AS timestamptz[])) WITH ORDINALITY AS w(finess, at, i)"
-            " LEFT JOIN structure_incidents s"
-            "   ON s.finess = w.finess AND s.detected_at BETWEEN w.at - CAST(:recurrence AS interval) AND w.at"
-            " GROUP BY w.i ORDER BY w.i"
-        ),
-        {"finess": [f for f, _ in detections], "at": [at for _, at in detections], "recurrence": RECURRENCE},
+    rows = await connection.fetch(
+        _STRUCTURE_INCIDENTS, [f for f, _ in detections], [at for _, at in detections], RECURRENCE
     )
     return [max(int(count), 1) for _, count in rows]
 
@@ -222,15 +215,15 @@ async def _structure_incidents(session: AsyncSession, detections: list[tuple[str
 Revision = tuple[UUID, SubmittedData, list[Observed]]
 
 
-async def assemble(session: AsyncSession, revisions: list[Revision], now: datetime) -> list[EnrichedData]:
+async def assemble(connection: asyncpg.Connection, revisions: list[Revision], now: datetime) -> list[EnrichedData]:
     """Everything enrichment concludes about each revision, from the store as it is now: three
     queries for the whole list, however long."""
     if not revisions:
         return []
-    matches = await find_matches(session, [[o.observable for o in observed] for _, _, observed in revisions])
-    campaigns = await _campaigns_of(session, [declaration_id for declaration_id, _, _ in revisions])
+    matches = await find_matches(connection, [[o.observable for o in observed] for _, _, observed in revisions])
+    campaigns = await _campaigns_of(connection, [declaration_id for declaration_id, _, _ in revisions])
     recurrences = await _structure_incidents(
-        session, [(s.declaration.structure.finess, s.declaration.detected_at) for _, s, _ in revisions]
+        connection, [(s.declaration.structure.finess, s.declaration.detected_at) for _, s, _ in revisions]
     )
     return [
         _conclude(submitted, observed, found, campaigns.get(declaration_id, []), recurrence, now)
@@ -292,31 +285,34 @@ def _event(declaration_id: UUID, data: EnrichedData, now: datetime) -> Declarati
     )
 
 
-_ENRICHMENTS = Enrichment.__table__  # type: ignore[attr-defined]
-_KEEP = insert(_ENRICHMENTS)
-_KEEP = _KEEP.on_conflict_do_update(
-    index_elements=["declaration_id", "revision"],
-    set_={"result": _KEEP.excluded.result, "enriched_at": _KEEP.excluded.enriched_at},
-)
+# What was concluded on each revision; a revision enriched again (its campaign grew) has it replaced.
+_KEEP = """
+    INSERT INTO enrichments
+        (declaration_id, revision, reference, finess, departement_code, region_code, result, enriched_at)
+    SELECT declaration_id, revision, reference, finess, departement_code, region_code, result::jsonb, enriched_at
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+        AS r(declaration_id, revision, reference, finess, departement_code, region_code, result, enriched_at)
+    ON CONFLICT (declaration_id, revision) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at
+"""
 
 
-async def _keep(session: AsyncSession, enriched: list[tuple[UUID, EnrichedData]]) -> None:
+async def _keep(connection: asyncpg.Connection, enriched: list[tuple[UUID, EnrichedData]]) -> None:
     # One row a revision: the same revision twice in one statement would be refused.
-    rows = {
-        (declaration_id, data.revision): {
-            "declaration_id": declaration_id,
-            "revision": data.revision,
-            "reference": data.reference,
-            "finess": data.declaration.structure.finess,
-            "departement_code": data.departement.code,
-            "region_code": data.region.code,
-            "result": data.model_dump(mode="json"),
-            "enriched_at": data.enriched_at,
-        }
-        for declaration_id, data in enriched
-    }
-    if rows:
-        await session.execute(_KEEP, list(rows.values()))
+    latest = {(declaration_id, data.revision): (declaration_id, data) for declaration_id, data in enriched}
+    if not latest:
+        return
+    rows = list(latest.values())
+    await connection.execute(
+        _KEEP,
+        [declaration_id for declaration_id, _ in rows],
+        [data.revision for _, data in rows],
+        [data.reference for _, data in rows],
+        [data.declaration.structure.finess for _, data in rows],
+        [data.departement.code for _, data in rows],
+        [data.region.code for _, data in rows],
+        [data.model_dump_json() for _, data in rows],
+        [data.enriched_at for _, data in rows],
+    )
 
 
 async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, window: timedelta = WINDOW) -> None:
@@ -324,16 +320,17 @@ async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, w
     concluded together from the store as it now is, kept and published. A revision concluded in
     the same batch as the campaign members it joined already knows them all."""
     now = datetime.now(UTC)
+    connection = await connection_of(session)
     revisions: list[Revision] = []
     joined: set[UUID] = set()
     for event in events:
         content = event.data.declaration
         observed = observed_indicators(content.indicators, free_text(content))
         keys = link_keys(observed, content.provider.name if content.provider else None)
-        joined |= await _register(session, event.declaration_id, content, keys, window)
+        joined |= await _register(connection, event.declaration_id, content, keys, window)
         revisions.append((event.declaration_id, event.data, observed))
-    enriched = list(zip([r[0] for r in revisions], await assemble(session, revisions, now), strict=True))
-    await _keep(session, enriched)
+    enriched = list(zip([r[0] for r in revisions], await assemble(connection, revisions, now), strict=True))
+    await _keep(connection, enriched)
     published = []
     for event, (declaration_id, data) in zip(events, enriched, strict=True):
         # Each revision's log line and event continue its own trace, not the batch's last.
@@ -349,24 +346,24 @@ async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, w
                 extra={"declaration_id": declaration_id, "reference": data.reference},
             )
             published.append(outbox_message(_event(declaration_id, data, now)))
-    await stage(session, published)
+    await insert_rows(connection, [(OUTBOX, published)])
     # The campaign a member of a mass campaign joins may hold thousands of others: they learn
     # of it a slice at a time, so that memory holds a slice, not the campaign.
     others = sorted(joined - {event.declaration_id for event in events})
     for start in range(0, len(others), _REFRESH_SLICE):
-        await _refresh(session, others[start : start + _REFRESH_SLICE], now)
+        await _refresh(connection, others[start : start + _REFRESH_SLICE], now)
 
 
-async def _refresh(session: AsyncSession, others: list[UUID], now: datetime) -> None:
+_LATEST = (
+    "SELECT DISTINCT ON (declaration_id) declaration_id, result FROM enrichments"
+    " WHERE declaration_id = ANY($1::uuid[]) ORDER BY declaration_id, revision DESC"
+)
+
+
+async def _refresh(connection: asyncpg.Connection, others: list[UUID], now: datetime) -> None:
     """Enrich again the latest revision of each of ``others`` (their campaigns changed), and
     publish it: same revision, so nobody is notified twice."""
-    rows = await session.execute(
-        sa.text(
-            "SELECT DISTINCT ON (declaration_id) declaration_id, result FROM enrichments"
-            " WHERE declaration_id = ANY(:ids) ORDER BY declaration_id, revision DESC"
-        ),
-        {"ids": others},
-    )
+    rows = await connection.fetch(_LATEST, others)
     revisions: list[Revision] = []
     # Linked before its own enrichment was kept, a declaration is not there: it will see the
     # campaign when it is enriched.
@@ -376,6 +373,6 @@ async def _refresh(session: AsyncSession, others: list[UUID], now: datetime) -> 
         revisions.append(
             (other, submitted, observed_indicators(before.declaration.indicators, free_text(before.declaration)))
         )
-    refreshed = list(zip([r[0] for r in revisions], await assemble(session, revisions, now), strict=True))
-    await _keep(session, refreshed)
-    await add_events(session, [_event(other, data, now) for other, data in refreshed])
+    refreshed = list(zip([r[0] for r in revisions], await assemble(connection, revisions, now), strict=True))
+    await _keep(connection, refreshed)
+    await insert_rows(connection, [(OUTBOX, [outbox_message(_event(other, data, now)) for other, data in refreshed])])

@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,7 +24,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.webhook import WebhookNotification
 from vigie_kit.consumer import processing
-from vigie_kit.db import insert_rows
+from vigie_kit.db import connection_of, insert_rows
 from vigie_kit.outbox import OUTBOX, OutboxRow, outbox_message
 from vigie_kit.telemetry import trace_headers
 
@@ -34,7 +33,8 @@ from .domain.delivery import DeliveryStatus, delivery_id
 from .domain.directory import Directory
 
 PRODUCER = "notification"
-_PLAN = insert(Delivery.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
+_DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+_KNOWN = "SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
 
 
 async def plan_deliveries(
@@ -42,7 +42,8 @@ async def plan_deliveries(
 ) -> None:
     """Write one pending ledger row per recipient and channel of each event, in one statement for
     the batch; a row that exists already (a redelivered or republished event) is left as it is,
-    so nobody is told twice. Each delivery continues the trace of the event that planned it."""
+    so nobody is told twice. Each delivery continues the trace of the event that planned it.
+    Both statements run on the driver's connection, in the consumer's transaction."""
     now = datetime.now(UTC)
     planned: dict[UUID, tuple[DeclarationEnriched, Recipient, Channel, str | None, dict[str, str]]] = {}
     for event in events:
@@ -53,7 +54,8 @@ async def plan_deliveries(
             planned.setdefault(notification_id, (event, recipient, channel, address, headers))
     # A republished enrichment (a campaign grew) mostly finds its deliveries planned already:
     # only a recipient it adds (a severity raised to escalation) needs a row.
-    known = set(await session.scalars(sa.select(col(Delivery.id)).where(col(Delivery.id).in_(list(planned)))))
+    connection = await connection_of(session)
+    known = {row[0] for row in await connection.fetch(_KNOWN, list(planned))}
     rows = []
     payloads: dict[UUID, dict[str, Any]] = {}  # the part every recipient's copy shares, by event
     for notification_id, (event, recipient, channel, address, headers) in planned.items():
@@ -99,9 +101,7 @@ async def plan_deliveries(
                 "updated_at": now,
             }
         )
-    if rows:
-        # Rows as parameters, so that the statement is compiled once, not at every batch.
-        await session.execute(_PLAN, rows)
+    await insert_rows(connection, [(_DELIVERIES, rows)], skip_existing=True)
 
 
 def _recipients(

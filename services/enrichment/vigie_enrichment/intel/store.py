@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,37 +161,35 @@ def _lookups(observable: Observable) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-async def find_matches(session: AsyncSession, observed: Sequence[Iterable[Observable]]) -> list[list[ThreatMatch]]:
+_INDICATORS = (
+    "SELECT i.type, i.value, i.source, i.tags, i.threat_actor, i.malware, i.description"
+    " FROM ti_indicators i"
+    " JOIN unnest($1::text[], $2::text[]) AS w(type, value) ON i.type = w.type AND i.value = w.value"
+    " ORDER BY i.source, i.id"
+)
+_VULNERABILITIES = "SELECT * FROM ti_vulnerabilities WHERE cve = ANY($1::text[]) ORDER BY cve, source"
+
+
+async def find_matches(
+    connection: asyncpg.Connection, observed: Sequence[Iterable[Observable]]
+) -> list[list[ThreatMatch]]:
     """The intelligence matches of each list of observables (one list per declaration), looked up
-    together: two queries for a whole batch of declarations, whatever its size."""
+    together: two queries for a whole batch of declarations, whatever its size, on the driver's
+    connection (in the transaction it is in)."""
     lists = [list(observables) for observables in observed]
     pairs = list(dict.fromkeys(pair for observables in lists for o in observables for pair in _lookups(o)))
     cves = sorted({o.value for observables in lists for o in observables if o.type is IndicatorType.cve})
-    indicators: Sequence[sa.Row[Any]] = []
-    vulnerabilities: Sequence[sa.Row[Any]] = []
+    indicators: list[asyncpg.Record] = []
+    vulnerabilities: list[asyncpg.Record] = []
     if pairs:
-        rows = await session.execute(
-            sa.text(
-                "SELECT i.type, i.value, i.source, i.tags, i.threat_actor, i.malware, i.description"
-                " FROM ti_indicators i"
-                " JOIN unnest(CAST(:types AS text[]), CAST(:values AS text[])) AS w(type, value)"
-                "   ON i.type = w.type AND i.value = w.value"
-                " ORDER BY i.source, i.id"
-            ),
-            {"types": [t for t, _ in pairs], "values": [v for _, v in pairs]},
-        )
-        indicators = rows.all()
+        indicators = await connection.fetch(_INDICATORS, [t for t, _ in pairs], [v for _, v in pairs])
     if cves:
-        rows = await session.execute(
-            sa.text("SELECT * FROM ti_vulnerabilities WHERE cve = ANY(:cves) ORDER BY cve, source"),
-            {"cves": cves},
-        )
-        vulnerabilities = rows.all()
+        vulnerabilities = await connection.fetch(_VULNERABILITIES, cves)
     return [_matches(observables, indicators, vulnerabilities) for observables in lists]
 
 
 def _matches(
-    observed: list[Observable], indicators: Sequence[sa.Row[Any]], vulnerabilities: Sequence[sa.Row[Any]]
+    observed: list[Observable], indicators: Sequence[asyncpg.Record], vulnerabilities: Sequence[asyncpg.Record]
 ) -> list[ThreatMatch]:
     """Which of the rows found are about these observables, as matches."""
     wanted: dict[tuple[str, str], list[Observable]] = {}
@@ -199,44 +198,44 @@ def _matches(
             wanted.setdefault(pair, []).append(observable)
     matches: dict[tuple[str, str, str, str], ThreatMatch] = {}
     for row in indicators:
-        for observable in wanted.get((row.type, row.value), ()):
-            key = (observable.type, observable.value, row.value, row.source)
+        for observable in wanted.get((row["type"], row["value"]), ()):
+            key = (observable.type, observable.value, row["value"], row["source"])
             if key in matches:
                 continue
             matches[key] = ThreatMatch(
                 type=observable.type,
                 value=observable.value,
-                matched=row.value,
-                source=row.source,
-                tags=list(row.tags),
-                threat_actor=row.threat_actor,
-                malware=row.malware,
-                description=row.description,
+                matched=row["value"],
+                source=row["source"],
+                tags=list(row["tags"]),
+                threat_actor=row["threat_actor"],
+                malware=row["malware"],
+                description=row["description"],
             )
     cves = {o.value for o in observed if o.type is IndicatorType.cve}
     for row in vulnerabilities:
-        if row.cve not in cves:
+        if row["cve"] not in cves:
             continue
         kev = KevEntry(
-            cve=row.cve,
-            vendor=row.vendor,
-            product=row.product,
-            name=row.name,
-            date_added=row.date_added,
-            known_ransomware_use=row.known_ransomware_use,
+            cve=row["cve"],
+            vendor=row["vendor"],
+            product=row["product"],
+            name=row["name"],
+            date_added=row["date_added"],
+            known_ransomware_use=row["known_ransomware_use"],
         )
-        key = (IndicatorType.cve, row.cve, row.cve, row.source)
+        key = (IndicatorType.cve, row["cve"], row["cve"], row["source"])
         existing = matches.get(key)
         if existing is not None:
             matches[key] = existing.model_copy(update={"kev": kev})
         else:
             matches[key] = ThreatMatch(
                 type=IndicatorType.cve,
-                value=row.cve,
-                matched=row.cve,
-                source=row.source,
-                tags=["kev"] + (["ransomware"] if row.known_ransomware_use else []),
-                description=row.description,
+                value=row["cve"],
+                matched=row["cve"],
+                source=row["source"],
+                tags=["kev"] + (["ransomware"] if row["known_ransomware_use"] else []),
+                description=row["description"],
                 kev=kev,
             )
     return sorted(matches.values(), key=lambda m: (m.type, m.value, m.source))
