@@ -1,8 +1,7 @@
 """The driver's own connection on the real database (``vigie_kit.db.driver``): rows for several
 tables written by one statement, nothing written when the statement fails, rows already there
-left as they are when told so, a connection that breaks dropped from the pool while one the
-database merely refused is kept, and the driver's connection under a session's transaction
-(``connection_of``) used only once that transaction has begun."""
+left as they are or updated as told, and a connection that breaks dropped from the pool while one
+the database merely refused, or whose caller's code raised, is kept."""
 
 from collections.abc import AsyncIterator
 from uuid import uuid4
@@ -15,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_kit.consumer import is_transient
-from vigie_kit.db import connection_of, create_engine, driver, insert_rows, sessions, unit_of_work
+from vigie_kit.db import create_engine, driver, insert_rows
 from vigie_stack.stack import Stack
 
 _METADATA = sa.MetaData()
@@ -137,7 +136,7 @@ async def test_a_connection_broken_under_the_pool_fails_as_transient_and_is_not_
         assert await connection.fetchval("SELECT pg_backend_pid()") != backend
 
 
-async def test_rows_already_there_are_left_as_they_are_when_told_to_skip_them(
+async def test_rows_already_there_are_left_as_they_are_or_updated_as_told(
     scratch: tuple[AsyncEngine, asyncpg.Connection],
 ) -> None:
     engine, observer = scratch
@@ -155,36 +154,46 @@ async def test_rows_already_there_are_left_as_they_are_when_told_to_skip_them(
                 ),
                 (CHILDREN, [{"n": 1, "parent_id": kept}]),
             ],
-            skip_existing=True,
+            on_conflict="DO NOTHING",
         )
 
     rows = await observer.fetch("SELECT id, name, facts->>'v' AS v FROM driver_test_parent ORDER BY name")
     assert [(r["id"], r["name"], r["v"]) for r in rows] == [(kept, "CH de Cavaillon", "1"), (new, "CHU", None)]
     assert await observer.fetchval("SELECT count(*) FROM driver_test_child") == 1
 
+    # An upsert: the name is replaced, only where the facts say a later version.
+    async with driver(engine) as connection:
+        await insert_rows(
+            connection,
+            [
+                (
+                    PARENTS,
+                    [
+                        {"id": kept, "name": "CH Cavaillon-Lauris", "facts": {"v": 2}},
+                        {"id": new, "name": "CHU 2", "facts": None},
+                    ],
+                )
+            ],
+            on_conflict="(id) DO UPDATE SET name = excluded.name, facts = excluded.facts"
+            " WHERE (driver_test_parent.facts->>'v')::int < (excluded.facts->>'v')::int",
+        )
+    rows = await observer.fetch("SELECT id, name, facts->>'v' AS v FROM driver_test_parent ORDER BY name")
+    assert [(r["id"], r["name"], r["v"]) for r in rows] == [(kept, "CH Cavaillon-Lauris", "2"), (new, "CHU", None)]
 
-async def test_the_connection_under_a_session_serves_only_inside_its_begun_transaction(
+
+async def test_a_failure_of_the_callers_own_code_rolls_back_and_keeps_the_connection(
     scratch: tuple[AsyncEngine, asyncpg.Connection],
 ) -> None:
     engine, observer = scratch
-    factory = sessions(engine)
-    async with unit_of_work(factory) as session:
-        # SQLAlchemy has sent no BEGIN yet: a statement here would commit on its own.
-        with pytest.raises(RuntimeError, match="has not begun"):
-            await connection_of(session)
 
-    async def write_then_fail() -> None:
-        async with unit_of_work(factory) as session:
-            await session.execute(sa.text("SELECT 1"))
-            connection = await connection_of(session)
+    async def write_then_fail() -> int:
+        async with driver(engine) as connection:
             await insert_rows(connection, [(PARENTS, [{"id": uuid4(), "name": "CH", "facts": None}])])
-            raise ZeroDivisionError  # the session's transaction rolls back: so does the driver's row
+            backend: int = await connection.fetchval("SELECT pg_backend_pid()")
+            raise LookupError(backend)  # a domain refusal, say: the connection itself is fine
 
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(LookupError) as refused:
         await write_then_fail()
     assert await observer.fetchval("SELECT count(*) FROM driver_test_parent") == 0
-
-    async with unit_of_work(factory) as session:
-        await session.execute(sa.text("SELECT 1"))
-        await insert_rows(await connection_of(session), [(PARENTS, [{"id": uuid4(), "name": "CH", "facts": None}])])
-    assert await observer.fetchval("SELECT count(*) FROM driver_test_parent") == 1
+    async with driver(engine, transaction=False) as connection:
+        assert await connection.fetchval("SELECT pg_backend_pid()") == refused.value.args[0]

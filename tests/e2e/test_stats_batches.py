@@ -4,10 +4,9 @@ from datetime import timedelta
 from uuid import uuid4
 
 import httpx
-import sqlalchemy as sa
 
 from vigie_contracts.events import DeclarationEnriched
-from vigie_kit.db import create_engine, sessions, unit_of_work
+from vigie_kit.db import create_engine, driver
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
 from vigie_stats.handlers import record_facts
@@ -41,17 +40,19 @@ async def test_two_revisions_in_one_batch_keep_the_first_declared_at_and_the_lat
 
     engine = create_engine(stack.postgres.database_url("stats"), pool_size=1)
     try:
-        async with unit_of_work(sessions(engine)) as session:
-            await record_facts(session, [first, second])
-            fact = (
-                await session.execute(
-                    sa.text("SELECT revision, category, declared_at FROM declaration_facts WHERE declaration_id = :d"),
-                    {"d": other},
+        async with driver(engine, transaction=False) as connection:
+            applied = connection.transaction()
+            await applied.start()
+            try:
+                await record_facts(connection, [first, second])
+                fact = await connection.fetchrow(
+                    "SELECT revision, category, declared_at FROM declaration_facts WHERE declaration_id = $1", other
                 )
-            ).one()
-            await session.rollback()  # leave the live aggregates as the topics make them
+            finally:
+                await applied.rollback()  # leave the live aggregates as the topics make them
     finally:
         await engine.dispose()
 
-    assert (fact.revision, fact.category) == (2, "phishing")
-    assert fact.declared_at == first.data.submitted_at
+    assert fact is not None
+    assert (fact["revision"], fact["category"]) == (2, "phishing")
+    assert fact["declared_at"] == first.data.submitted_at

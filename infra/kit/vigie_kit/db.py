@@ -75,8 +75,8 @@ async def driver(engine: AsyncEngine, *, transaction: bool = True) -> AsyncItera
     Parameters are numbered (``$1``); a JSONB value goes in as its JSON text and comes out
     decoded.
 
-    A connection that fails in any way but the database refusing a statement is dropped from
-    the pool (the pool pings nothing, and would hand it out again)."""
+    A connection that fails (closed, broken, lost by the driver, cancelled) is dropped from the
+    pool, which pings nothing and would hand it out again."""
     async with engine.connect() as connection:
         pooled = await connection.get_raw_connection()
         own: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
@@ -87,42 +87,36 @@ async def driver(engine: AsyncEngine, *, transaction: bool = True) -> AsyncItera
             else:
                 yield own
         except BaseException as error:
-            if not isinstance(error, asyncpg.PostgresError) or own.is_closed():
+            # The database refusing a statement, or the caller's own code raising, leaves the
+            # connection as the transaction's rollback left it; the network or the driver failing,
+            # or a cancellation in the middle of a statement, may not.
+            if own.is_closed() or not isinstance(error, Exception) or isinstance(error, _CONNECTION_ERRORS):
                 await connection.invalidate()
             raise
 
 
-async def connection_of(session: AsyncSession) -> asyncpg.Connection:
-    """The driver's connection under ``session``, for statements on a path every declaration
-    takes (see ``driver``) to run in the session's transaction, once it has begun: SQLAlchemy
-    sends ``BEGIN`` with the session's first statement, and a statement sent on the driver's
-    connection before it would run, and commit, on its own. The idempotent consumer's ledger is
-    the first statement of every batch (``vigie_kit.consumer``)."""
-    connection = await session.connection()
-    pooled = await connection.get_raw_connection()
-    own: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
-    if not own.is_in_transaction():
-        raise RuntimeError("the session's transaction has not begun: none of its statements has run yet")
-    return own
-
-
+_CONNECTION_ERRORS = (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 Rows = Sequence[dict[str, Any]]
 
 
 async def insert_rows(
-    connection: asyncpg.Connection, writes: Sequence[tuple[sa.Table, Rows]], *, skip_existing: bool = False
+    connection: asyncpg.Connection, writes: Sequence[tuple[sa.Table, Rows]], *, on_conflict: str = ""
 ) -> None:
     """Insert rows into several tables by one statement on the driver's connection: each
     table's columns sent as arrays and ``unnest``-ed, each table's ``INSERT`` a step of one
     ``WITH`` chain. One round trip, and the same few statement texts each time, which the
     driver prepares once. Foreign keys are checked once the statement is done, so a row may
     refer to one written by the same call. The rows of a table have the same keys; ``None`` is
-    SQL ``NULL`` (in a JSONB column too), a JSONB value any JSON ``orjson`` writes. With
-    ``skip_existing``, a row whose key a row of its table holds already is left out."""
+    SQL ``NULL`` (in a JSONB column too), a JSONB value any JSON ``orjson`` writes.
+
+    ``on_conflict`` is what each ``INSERT`` does with a row whose key its table holds already,
+    as SQL after ``ON CONFLICT``: ``DO NOTHING`` leaves the row there as it is; ``(key) DO UPDATE
+    SET … = excluded.…`` (one table) makes an upsert. It is a constant of the caller's, never
+    input: it goes into the statement's text."""
     writes = [(table, rows) for table, rows in writes if rows]
     if not writes:
         return
-    sql, columns = _insert_statement(tuple((table, tuple(rows[0])) for table, rows in writes), skip_existing)
+    sql, columns = _insert_statement(tuple((table, tuple(rows[0])) for table, rows in writes), on_conflict)
     arrays = [
         [_jsonb(row[name]) if jsonb else row[name] for row in rows]
         for (_, rows), names in zip(writes, columns, strict=True)
@@ -133,12 +127,12 @@ async def insert_rows(
 
 @functools.lru_cache(maxsize=64)
 def _insert_statement(
-    shapes: tuple[tuple[sa.Table, tuple[str, ...]], ...], skip_existing: bool
+    shapes: tuple[tuple[sa.Table, tuple[str, ...]], ...], on_conflict: str
 ) -> tuple[str, list[list[tuple[str, bool]]]]:
     """The statement of ``insert_rows`` for tables and their columns, and for each table its
     columns in parameter order, each with whether its values go as JSON text."""
     steps, columns, number = [], [], 1
-    conflicts = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    conflicts = f" ON CONFLICT {on_conflict}" if on_conflict else ""
     for table, names in shapes:
         typed = [(name, *_array_type(table.c[name].type)) for name in names]
         params = ", ".join(f"${number + i}::{kind}[]" for i, (_, kind, _) in enumerate(typed))

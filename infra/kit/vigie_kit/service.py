@@ -74,7 +74,7 @@ class Service:
         processor = subscribe(
             self.broker,
             subscription,
-            lambda: self.sessions,
+            lambda: self.engine,
             max_records=self.settings.consumer_max_records,
             batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
         )

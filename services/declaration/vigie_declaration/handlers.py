@@ -1,5 +1,6 @@
-"""Use cases of the declaration service. Each runs inside one unit of work (a session in a
-transaction) given by its caller: an HTTP route or an event subscription."""
+"""Use cases of the declaration service. Each runs inside one unit of work given by its caller:
+a session in a transaction for an HTTP route, the driver's connection in one for the intake's
+group commit and for an event subscription."""
 
 import base64
 import hashlib
@@ -29,7 +30,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, Departement
-from vigie_kit.db import insert_rows
+from vigie_kit.db import insert_rows, json_text
 from vigie_kit.outbox import OUTBOX, add_events, outbox_message
 from vigie_kit.periods import period_bounds
 from vigie_kit.telemetry import trace_headers
@@ -441,7 +442,7 @@ async def revise_declaration(
         insert(_REVISIONS),
         _revision_row(caller, declaration, request.kind, request.based_on, request.changes, redaction.nir, now),
     )
-    await _add_timeline(session, [_submitted_entry(declaration, request.kind, redaction.nir, now)])
+    await session.execute(insert(_TIMELINE), [_submitted_entry(declaration, request.kind, redaction.nir, now)])
     await _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
     await add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
     accepted = Accepted(declaration, declaration.revision, redaction.nir)
@@ -464,19 +465,19 @@ class _StatusFacts:
     at: datetime | None = None  # when the latest fact applied to it occurred
 
 
-async def _lock(session: AsyncSession, ids: set[UUID]) -> dict[UUID, _StatusFacts]:
+_LOCK = (
+    "SELECT id, revision, enriched_revision, ars->>'code', status FROM declarations"
+    " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+)
+
+
+async def _lock(connection: asyncpg.Connection, ids: set[UUID]) -> dict[UUID, _StatusFacts]:
     """Lock the declarations a batch of downstream events is about, in one statement.
 
     Enrichment and delivery events are applied by two consumers at once; the row locks make each
     status decision see the other's committed facts, and taking them in id order keeps the two
     from deadlocking."""
-    table = _DECLARATIONS
-    rows = await session.execute(
-        sa.select(table.c.id, table.c.revision, table.c.enriched_revision, table.c.ars["code"].astext, table.c.status)
-        .where(table.c.id.in_(sorted(ids)))
-        .order_by(table.c.id)
-        .with_for_update()
-    )
+    rows = await connection.fetch(_LOCK, list(ids))
     facts = {row[0]: _StatusFacts(*row) for row in rows}
     missing = ids - facts.keys()
     if missing:
@@ -484,19 +485,20 @@ async def _lock(session: AsyncSession, ids: set[UUID]) -> dict[UUID, _StatusFact
     return facts
 
 
-async def _add_timeline(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
-    if entries:
-        await session.execute(insert(_TIMELINE), entries)
+_OUTCOMES_OF = (
+    "SELECT n.declaration_id, n.recipient_kind, n.recipient_code, n.outcome FROM declaration_notifications n"
+    " JOIN unnest($1::uuid[], $2::int[]) AS r(id, revision) ON n.declaration_id = r.id AND n.revision = r.revision"
+)
+_SET_STATUSES = (
+    "UPDATE declarations AS d SET status = v.status, updated_at = v.at"
+    " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(id, status, at) WHERE d.id = v.id"
+)
 
 
-async def _refresh_statuses(session: AsyncSession, facts: dict[UUID, _StatusFacts]) -> None:
-    """Decide again the status of each declaration from all its facts, and record the changes."""
-    table = _NOTIFICATIONS
-    rows = await session.execute(
-        sa.select(table.c.declaration_id, table.c.recipient_kind, table.c.recipient_code, table.c.outcome).where(
-            sa.tuple_(table.c.declaration_id, table.c.revision).in_([(f.id, f.revision) for f in facts.values()])
-        )
-    )
+async def _refresh_statuses(connection: asyncpg.Connection, facts: dict[UUID, _StatusFacts]) -> list[dict[str, Any]]:
+    """Decide again the status of each declaration from all its facts, and record the changes;
+    returns the timeline entries of the declarations now notified."""
+    rows = await connection.fetch(_OUTCOMES_OF, [f.id for f in facts.values()], [f.revision for f in facts.values()])
     deliveries: dict[UUID, list[tuple[RecipientKind, str, Outcome]]] = {}
     for declaration_id, kind, code, outcome in rows:
         deliveries.setdefault(declaration_id, []).append((RecipientKind(kind), code, Outcome(outcome)))
@@ -507,23 +509,27 @@ async def _refresh_statuses(session: AsyncSession, facts: dict[UUID, _StatusFact
         )
         if status != f.status:
             assert f.at is not None
-            changes.append({"b_id": f.id, "b_status": status, "b_at": f.at})
+            changes.append((f.id, status, f.at))
             if status is DeclarationStatus.notified:
                 notified.append(_entry(f.id, f.revision, "notified", f.at))
     if changes:
-        await session.execute(
-            sa.update(_DECLARATIONS)
-            .where(_DECLARATIONS.c.id == sa.bindparam("b_id"))
-            .values(status=sa.bindparam("b_status"), updated_at=sa.bindparam("b_at")),
-            changes,
-        )
-    await _add_timeline(session, notified)
+        await connection.execute(_SET_STATUSES, *(list(column) for column in zip(*changes, strict=True)))
+    return notified
 
 
-async def record_enrichments(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
+# What enrichment concluded, for each declaration ($1), JSON as text.
+_CONCLUDE = (
+    "UPDATE declarations AS d SET enriched_revision = v.revision, departement = v.departement::jsonb,"
+    " region = v.region::jsonb, ars = v.ars::jsonb, severity = v.severity::jsonb, threat = v.threat::jsonb"
+    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+    " AS v(id, revision, departement, region, ars, severity, threat) WHERE d.id = v.id"
+)
+
+
+async def record_enrichments(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
     """Keep what enrichment concluded on each declaration (the latest revision's conclusions win
     over an older revision's arriving late), then decide their statuses again."""
-    facts = await _lock(session, {event.declaration_id for event in events})
+    facts = await _lock(connection, {event.declaration_id for event in events})
     timeline, conclusions = [], {}
     for event in events:
         data, f = event.data, facts[event.declaration_id]
@@ -533,50 +539,34 @@ async def record_enrichments(session: AsyncSession, events: Sequence[Declaration
         if f.enriched_revision is not None and data.revision < f.enriched_revision:
             continue
         f.enriched_revision, f.ars_code = data.revision, data.ars.code
-        conclusions[f.id] = {
-            "b_id": f.id,
-            "enriched_revision": data.revision,
-            "departement": data.departement.model_dump(),
-            "region": region,
-            "ars": ars,
-            "severity": data.severity.model_dump(mode="json") if data.severity else None,
-            "threat": data.model_dump(
-                mode="json",
-                include={
-                    "classification",
-                    "indicators",
-                    "matches",
-                    "campaigns",
-                    "parent_incident",
-                    "structure_incidents_12_months",
-                },
-            ),
-        }
-    if conclusions:
-        columns = ("enriched_revision", "departement", "region", "ars", "severity", "threat")
-        await session.execute(
-            sa.update(_DECLARATIONS)
-            .where(_DECLARATIONS.c.id == sa.bindparam("b_id"))
-            .values({name: sa.bindparam(name, type_=_DECLARATIONS.c[name].type) for name in columns}),
-            list(conclusions.values()),
+        conclusions[f.id] = (
+            f.id,
+            data.revision,
+            json_text(data.departement.model_dump()),
+            json_text(region),
+            json_text(ars),
+            data.severity.model_dump_json() if data.severity else None,
+            data.model_dump_json(include=_THREAT),
         )
-    await _add_timeline(session, timeline)
-    await _refresh_statuses(session, facts)
+    if conclusions:
+        await connection.execute(_CONCLUDE, *(list(column) for column in zip(*conclusions.values(), strict=True)))
+    timeline += await _refresh_statuses(connection, facts)
+    await insert_rows(connection, [(_TIMELINE, timeline)])
 
 
-# Built once and given its rows as parameters, so that it is compiled once, not per batch.
-_OUTCOME_UPSERT = insert(_NOTIFICATIONS)
-_OUTCOME_UPSERT = _OUTCOME_UPSERT.on_conflict_do_update(
-    index_elements=[_NOTIFICATIONS.c.delivery_id],
-    set_={key: _OUTCOME_UPSERT.excluded[key] for key in ("outcome", "attempt", "at", "error")},
-    # Outcomes of one delivery arrive in order, but a replay must not rewind them.
-    where=_NOTIFICATIONS.c.attempt <= _OUTCOME_UPSERT.excluded.attempt,
+_THREAT = {"classification", "indicators", "matches", "campaigns", "parent_incident", "structure_incidents_12_months"}
+
+
+# Outcomes of one delivery arrive in order, but a replay must not rewind them.
+_LATER_OUTCOME = (
+    "(delivery_id) DO UPDATE SET outcome = excluded.outcome, attempt = excluded.attempt, at = excluded.at,"
+    " error = excluded.error WHERE declaration_notifications.attempt <= excluded.attempt"
 )
 
 
-async def record_dispatches(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
+async def record_dispatches(connection: asyncpg.Connection, events: Sequence[NotificationDispatched]) -> None:
     """Keep the latest outcome of each delivery, then decide the declarations' statuses again."""
-    facts = await _lock(session, {event.declaration_id for event in events})
+    facts = await _lock(connection, {event.declaration_id for event in events})
     latest: dict[UUID, dict[str, Any]] = {}  # one row per delivery: one statement cannot change a row twice
     timeline = []
     for event in events:
@@ -609,9 +599,9 @@ async def record_dispatches(session: AsyncSession, events: Sequence[Notification
                 )
             )
         facts[event.declaration_id].at = event.occurred_at
-    await session.execute(_OUTCOME_UPSERT, list(latest.values()))
-    await _add_timeline(session, timeline)
-    await _refresh_statuses(session, facts)
+    await insert_rows(connection, [(_NOTIFICATIONS, list(latest.values()))], on_conflict=_LATER_OUTCOME)
+    timeline += await _refresh_statuses(connection, facts)
+    await insert_rows(connection, [(_TIMELINE, timeline)])
 
 
 @dataclass

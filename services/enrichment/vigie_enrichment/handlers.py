@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.declaration import DeclarationContent, Scope
 from vigie_contracts.events import (
@@ -25,7 +24,7 @@ from vigie_contracts.events import (
     ThreatMatch,
 )
 from vigie_kit.consumer import processing
-from vigie_kit.db import connection_of, insert_rows
+from vigie_kit.db import insert_rows
 from vigie_kit.outbox import OUTBOX, outbox_message
 
 from .domain.campaigns import WINDOW, LinkKey, LinkKind, link_keys
@@ -34,6 +33,7 @@ from .domain.severity import Context, assess
 from .domain.taxonomy import classify, facts_of
 from .domain.territory import locate
 from .intel.store import find_matches
+from .orm import Enrichment
 
 log = logging.getLogger(__name__)
 
@@ -285,42 +285,36 @@ def _event(declaration_id: UUID, data: EnrichedData, now: datetime) -> Declarati
     )
 
 
-# What was concluded on each revision; a revision enriched again (its campaign grew) has it replaced.
-_KEEP = """
-    INSERT INTO enrichments
-        (declaration_id, revision, reference, finess, departement_code, region_code, result, enriched_at)
-    SELECT declaration_id, revision, reference, finess, departement_code, region_code, result::jsonb, enriched_at
-    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-        AS r(declaration_id, revision, reference, finess, departement_code, region_code, result, enriched_at)
-    ON CONFLICT (declaration_id, revision) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at
-"""
+_ENRICHMENTS = Enrichment.__table__  # type: ignore[attr-defined]
+# A revision enriched again (its campaign grew) has what was concluded replaced.
+_REPLACE = "(declaration_id, revision) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at"
 
 
 async def _keep(connection: asyncpg.Connection, enriched: list[tuple[UUID, EnrichedData]]) -> None:
     # One row a revision: the same revision twice in one statement would be refused.
-    latest = {(declaration_id, data.revision): (declaration_id, data) for declaration_id, data in enriched}
-    if not latest:
-        return
-    rows = list(latest.values())
-    await connection.execute(
-        _KEEP,
-        [declaration_id for declaration_id, _ in rows],
-        [data.revision for _, data in rows],
-        [data.reference for _, data in rows],
-        [data.declaration.structure.finess for _, data in rows],
-        [data.departement.code for _, data in rows],
-        [data.region.code for _, data in rows],
-        [data.model_dump_json() for _, data in rows],
-        [data.enriched_at for _, data in rows],
-    )
+    rows = {
+        (declaration_id, data.revision): {
+            "declaration_id": declaration_id,
+            "revision": data.revision,
+            "reference": data.reference,
+            "finess": data.declaration.structure.finess,
+            "departement_code": data.departement.code,
+            "region_code": data.region.code,
+            "result": data.model_dump(mode="json"),
+            "enriched_at": data.enriched_at,
+        }
+        for declaration_id, data in enriched
+    }
+    await insert_rows(connection, [(_ENRICHMENTS, list(rows.values()))], on_conflict=_REPLACE)
 
 
-async def enrich(session: AsyncSession, events: list[DeclarationSubmitted], *, window: timedelta = WINDOW) -> None:
+async def enrich(
+    connection: asyncpg.Connection, events: list[DeclarationSubmitted], *, window: timedelta = WINDOW
+) -> None:
     """Enrich a batch of revisions: each is linked into its campaigns in turn, then all are
     concluded together from the store as it now is, kept and published. A revision concluded in
     the same batch as the campaign members it joined already knows them all."""
     now = datetime.now(UTC)
-    connection = await connection_of(session)
     revisions: list[Revision] = []
     joined: set[UUID] = set()
     for event in events:

@@ -24,7 +24,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.webhook import WebhookNotification
 from vigie_kit.consumer import processing
-from vigie_kit.db import connection_of, insert_rows
+from vigie_kit.db import insert_rows
 from vigie_kit.outbox import OUTBOX, OutboxRow, outbox_message
 from vigie_kit.telemetry import trace_headers
 
@@ -38,12 +38,16 @@ _KNOWN = "SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
 
 
 async def plan_deliveries(
-    session: AsyncSession, events: Sequence[DeclarationEnriched], directory: Directory, *, email_enabled: bool
+    connection: asyncpg.Connection,
+    events: Sequence[DeclarationEnriched],
+    directory: Directory,
+    *,
+    email_enabled: bool,
 ) -> None:
     """Write one pending ledger row per recipient and channel of each event, in one statement for
     the batch; a row that exists already (a redelivered or republished event) is left as it is,
     so nobody is told twice. Each delivery continues the trace of the event that planned it.
-    Both statements run on the driver's connection, in the consumer's transaction."""
+    Both statements run in the consumer's transaction."""
     now = datetime.now(UTC)
     planned: dict[UUID, tuple[DeclarationEnriched, Recipient, Channel, str | None, dict[str, str]]] = {}
     for event in events:
@@ -54,7 +58,6 @@ async def plan_deliveries(
             planned.setdefault(notification_id, (event, recipient, channel, address, headers))
     # A republished enrichment (a campaign grew) mostly finds its deliveries planned already:
     # only a recipient it adds (a severity raised to escalation) needs a row.
-    connection = await connection_of(session)
     known = {row[0] for row in await connection.fetch(_KNOWN, list(planned))}
     rows = []
     payloads: dict[UUID, dict[str, Any]] = {}  # the part every recipient's copy shares, by event
@@ -101,7 +104,7 @@ async def plan_deliveries(
                 "updated_at": now,
             }
         )
-    await insert_rows(connection, [(_DELIVERIES, rows)], skip_existing=True)
+    await insert_rows(connection, [(_DELIVERIES, rows)], on_conflict="DO NOTHING")
 
 
 def _recipients(

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.events import DeclarationEnriched, NotificationDispatched, Outcome, RecipientKind
+from vigie_kit.db import insert_rows
 from vigie_kit.periods import FRANCE, period_bounds
 
 from .domain.dimensions import Dimension, severity_grade
@@ -46,27 +47,17 @@ def _fact(event: DeclarationEnriched) -> dict[str, Any]:
     }
 
 
-# Statements built once and given their rows as parameters: compiled once, not per batch.
-_FACT_UPSERT = insert(_FACTS)
-_FACT_UPSERT = _FACT_UPSERT.on_conflict_do_update(
-    index_elements=[_FACTS.c.declaration_id],
-    set_={
-        column.name: _FACT_UPSERT.excluded[column.name]
-        for column in _FACTS.columns
-        if column.name not in ("declaration_id", "declared_at")
-    },
-    where=_FACTS.c.revision <= _FACT_UPSERT.excluded.revision,
+# A later revision's values replace an earlier one's, never the other way round; the declaration
+# stays declared when its first revision was.
+_NEWER_FACT = "(declaration_id) DO UPDATE SET {} WHERE declaration_facts.revision <= excluded.revision".format(
+    ", ".join(
+        f"{c.name} = excluded.{c.name}" for c in _FACTS.columns if c.name not in ("declaration_id", "declared_at")
+    )
 )
+_FIRST_TOLD = "(declaration_id) DO UPDATE SET notified_at = least(ars_notifications.notified_at, excluded.notified_at)"
 
 
-_TOLD_UPSERT = insert(_TOLD)
-_TOLD_UPSERT = _TOLD_UPSERT.on_conflict_do_update(
-    index_elements=[_TOLD.c.declaration_id],
-    set_={"notified_at": sa.func.least(_TOLD.c.notified_at, _TOLD_UPSERT.excluded.notified_at)},
-)
-
-
-async def record_facts(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
+async def record_facts(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
     """Count each declaration once, with the values of its latest revision: a revision that
     changes the category moves the count rather than adding one."""
     latest: dict[UUID, dict[str, Any]] = {}  # one row per declaration: one statement cannot change a row twice
@@ -77,10 +68,10 @@ async def record_facts(session: AsyncSession, events: Sequence[DeclarationEnrich
             if known is not None:  # declared when its first revision was, as the upsert keeps it
                 fact["declared_at"] = min(known["declared_at"], fact["declared_at"])
             latest[event.declaration_id] = fact
-    await session.execute(_FACT_UPSERT, list(latest.values()))
+    await insert_rows(connection, [(_FACTS, list(latest.values()))], on_conflict=_NEWER_FACT)
 
 
-async def record_deliveries(session: AsyncSession, events: Sequence[NotificationDispatched]) -> None:
+async def record_deliveries(connection: asyncpg.Connection, events: Sequence[NotificationDispatched]) -> None:
     """The first time the region's ARS was told of each declaration, whatever the channel."""
     first: dict[UUID, datetime] = {}
     for event in events:
@@ -89,9 +80,8 @@ async def record_deliveries(session: AsyncSession, events: Sequence[Notification
         for told in event.data.deliveries:
             if told.recipient.kind is RecipientKind.ars and told.outcome is Outcome.sent:
                 first[event.declaration_id] = min(told.at, first.get(event.declaration_id, told.at))
-    if not first:
-        return
-    await session.execute(_TOLD_UPSERT, [{"declaration_id": d, "notified_at": at} for d, at in first.items()])
+    rows = [{"declaration_id": d, "notified_at": at} for d, at in first.items()]
+    await insert_rows(connection, [(_TOLD, rows)], on_conflict=_FIRST_TOLD)
 
 
 def _column(dimension: Dimension) -> Any:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_kit.consumer import Subscription, apply_events
-from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+from vigie_kit.db import create_engine, driver, migrate
 
 from .bootstrap import MIGRATIONS
 from .config import StatsSettings
@@ -81,7 +81,6 @@ async def _replay(
             else:
                 await consumer.seek_to_beginning(tp)
         remaining = {tp for tp, end in ends.items() if end > (start or {}).get(tp, 0)}
-        factory = sessions(rebuilt)
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=_BATCH)
             records: list[ConsumerRecord[Any, Any]] = []
@@ -96,8 +95,8 @@ async def _replay(
                 except ValidationError:
                     report.undecodable += 1  # the live consumer sent it to the dead-letter topic
             report.events += len(records)
-            async with unit_of_work(factory) as session:
-                report.applied += await apply_events(session, subscription, events)
+            async with driver(rebuilt) as connection:
+                report.applied += await apply_events(connection, subscription, events)
         return dict(ends)
     finally:
         await consumer.stop()

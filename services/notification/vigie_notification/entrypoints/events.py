@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from vigie_contracts.events import DeclarationEnriched
 from vigie_kit.consumer import Subscription
@@ -12,8 +12,8 @@ from .deliveries import LiveDirectory
 
 
 def subscriptions(directory: LiveDirectory) -> tuple[Subscription[DeclarationEnriched], ...]:
-    async def plan(session: AsyncSession, events: Sequence[DeclarationEnriched]) -> None:
-        await plan_deliveries(session, events, directory.refresh(), email_enabled=directory.email_enabled)
+    async def plan(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
+        await plan_deliveries(connection, events, directory.refresh(), email_enabled=directory.email_enabled)
 
     return (
         Subscription(
