@@ -324,6 +324,8 @@ class Bench:
                 {
                     "offered_per_second": rate,
                     "intake_achieved_per_second": intake["achieved_per_second"],
+                    # Answered 503 (the intake full) or not answered at all: not taken.
+                    "not_taken": intake["errors"],
                     "waiting_at_end": waiting,
                     "drain_seconds": round(drained, 1),
                     "kept_up": kept_up,
@@ -332,6 +334,7 @@ class Bench:
             where = ", ".join(f"{k} {v}" for k, v in waiting.items() if v) or "nothing"
             _print(
                 f"  {rate:>6g}/s offered: intake {intake['achieved_per_second']:>7.1f}/s,"
+                f" {intake['errors']} not taken ({intake['shed']} answered 503),"
                 f" waiting at the end {behind:>6} ({where}), drained in {drained:.1f}s"
                 f" → {'kept up' if kept_up else 'fell behind'}"
             )
@@ -492,7 +495,7 @@ def run(stack: Stack, *, results: Path, quick: bool = False) -> dict[str, Any]: 
 
         _print("Highest rate with no growing backlog …")
         figures["sustained"] = bench.sustained(
-            [10, 15, 20, 25, 35, 50, 75, 100, 150, 200, 300, 500, 750, 1000], 20 * scale
+            [10, 15, 20, 25, 35, 40, 45, 50, 75, 100, 150, 200, 300, 500, 750, 1000], 20 * scale
         )
 
         _print("Highest intake rate sustained for a minute …")
