@@ -7,10 +7,9 @@ from uuid import UUID, uuid4
 from opentelemetry.sdk.trace import TracerProvider
 
 from vigie_contracts.events import Channel, NotificationDispatched, Outcome
-from vigie_notification.adapters.orm import Delivery
 from vigie_notification.adapters.webhook import signature
 from vigie_notification.domain.delivery import delivery_id, retry_delay
-from vigie_notification.handlers import attempt_outcome, dispatched_events
+from vigie_notification.handlers import Claimed, attempt_outcome, dispatched_events
 
 
 def test_one_delivery_id_per_revision_recipient_and_channel() -> None:
@@ -43,8 +42,8 @@ def test_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
     )
 
 
-def _claimed(declaration_id: UUID, revision: int, recipient: str, channel: str) -> Delivery:
-    return Delivery(
+def _claimed(declaration_id: UUID, revision: int, recipient: str, channel: str) -> Claimed:
+    return Claimed(
         id=delivery_id(declaration_id, revision, recipient, channel),
         declaration_id=declaration_id,
         revision=revision,
@@ -53,7 +52,7 @@ def _claimed(declaration_id: UUID, revision: int, recipient: str, channel: str) 
         recipient_code=recipient,
         recipient_name=recipient.upper(),
         channel=channel,
-        status="sending",
+        address=None,
         attempts=1,
         payload={},
         trace_headers={},

@@ -36,13 +36,12 @@ from vigie_kit.service import Service
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_from_headers
 
 from ..adapters.email import EmailSender, compose
-from ..adapters.orm import Delivery
 from ..adapters.webhook import SendResult, WebhookSender
 from ..config import NotificationSettings
 from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import Attempt, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
+from ..handlers import Attempt, Claimed, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
 from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ class DeliveryWorker:
         while not self._stopping:
             self.directory.refresh()
             room = self.settings.delivery_concurrency - self._sending
-            claimed: list[Delivery] = []
+            claimed: list[Claimed] = []
             due_in: float | None = 1.0
             if room > 0:
                 resting = self.resting(time.monotonic())
@@ -259,7 +258,7 @@ class DeliveryWorker:
         if breaker.failures >= self.settings.breaker_failures:
             breaker.resting_until = time.monotonic() + self.settings.breaker_cooldown_seconds
 
-    async def _deliver(self, delivery: Delivery, breaker: Breaker, together: Together) -> None:
+    async def _deliver(self, delivery: Claimed, breaker: Breaker, together: Together) -> None:
         with tracer.start_as_current_span(
             f"notify {delivery.recipient_code} by {delivery.channel}",
             context=context_from_headers(delivery.trace_headers),
@@ -319,12 +318,12 @@ class DeliveryWorker:
                     extra={"declaration_id": delivery.declaration_id, "reference": delivery.reference},
                 )
 
-    async def _send(self, delivery: Delivery) -> SendResult:
+    async def _send(self, delivery: Claimed) -> SendResult:
         if delivery.channel == Channel.webhook:
             return await self._send_webhook(delivery)
         return await self._send_email(delivery)
 
-    async def _send_webhook(self, delivery: Delivery) -> SendResult:
+    async def _send_webhook(self, delivery: Claimed) -> SendResult:
         try:
             entry = self.directory.current.entry(delivery.recipient_code)
         except LookupError as error:
@@ -334,7 +333,7 @@ class DeliveryWorker:
         body = orjson.dumps(delivery.payload)
         return await self.webhooks.send(delivery.id, body, entry.webhook)
 
-    async def _send_email(self, delivery: Delivery) -> SendResult:
+    async def _send_email(self, delivery: Claimed) -> SendResult:
         if self.email is None:
             return SendResult(delivered=False, error="e-mail is off: no SMTP server is configured")
         notification = WebhookNotification.model_validate(delivery.payload)
