@@ -36,7 +36,12 @@ _TRACE_KEYS = frozenset({"traceparent", "tracestate"})
 OutboxRow = dict[str, Any]
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 _STAGE = sa.insert(OUTBOX)
-_OLDEST = "SELECT id, topic, aggregate_id, payload::text AS payload, headers FROM outbox ORDER BY id LIMIT $1"
+# The oldest rows, taken out of the outbox in the transaction that publishes them: until it
+# commits, Kafka having acknowledged them all, they are still there for the next relay.
+_TAKE_OLDEST = (
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1)"
+    " RETURNING id, topic, aggregate_id, payload::text AS payload, headers"
+)
 
 
 def outbox_message(
@@ -143,14 +148,16 @@ class OutboxRelay:
             self._wakeup.clear()
 
     async def relay_batch(self) -> int:
-        """Publish the oldest outbox rows and delete them once Kafka has acknowledged them all."""
+        """Publish the oldest outbox rows, in order, and delete them once Kafka has acknowledged
+        them all: one statement takes them out, and its transaction commits after the last
+        acknowledgement (a failure rolls it back, and leaves them for the next batch)."""
         async with driver(self.engine) as connection:
-            rows = await connection.fetch(_OLDEST, self.batch_size)
+            # RETURNING gives no order: the id does (it is the order the rows were written in).
+            rows = sorted(await connection.fetch(_TAKE_OLDEST, self.batch_size), key=lambda row: row["id"])
             if not rows:
                 return 0
             deliveries = [await self._publish(row) for row in rows]
             await asyncio.gather(*deliveries)
-            await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
         for row in rows:
             OUTBOX_PUBLISHED.labels(row["topic"]).inc()
