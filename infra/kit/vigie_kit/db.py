@@ -69,9 +69,10 @@ async def driver(engine: AsyncEngine, *, transaction: bool = True) -> AsyncItera
     """One of the engine's pooled connections as the driver's own (asyncpg), in a transaction
     unless told otherwise (a single read needs none: no BEGIN and no COMMIT).
 
-    For the few statements on the paths every declaration takes (the intake, the credential
-    read, the outbox relay): SQLAlchemy's statement handling costs about three times what the
-    driver does with a statement here (216 against 73 µs of CPU for a one-row ``SELECT``).
+    For the statements on the paths every declaration takes (the intake, the credential read,
+    the outbox relay, every consumer, the delivery worker): SQLAlchemy's statement handling costs
+    about three times what the driver does with a statement here (216 against 73 µs of CPU for a
+    one-row ``SELECT``). The rest (reads of the HTTP API, commands) stays with SQLAlchemy.
     Parameters are numbered (``$1``); a JSONB value goes in as its JSON text and comes out
     decoded.
 
