@@ -2,7 +2,10 @@
 
 A batch of records is applied in PostgreSQL transactions of at most a hundred events, each
 together with the ids of the events it applied (``processed_events``), and only then are the
-offsets committed. A redelivered event is found in that ledger and changes nothing. A record that
+offsets committed. A redelivered event is found in that ledger and changes nothing, so the
+offsets of applied batches are committed together, at most every ``COMMIT_SECONDS``, rather than
+one request to the broker a batch: a crash or a rebalance redelivers at most that much, which
+the ledger absorbs. A record that
 cannot be processed goes to the topic's dead-letter twin with the reason in its headers, and the
 partition goes on. A transient failure (database or broker away) commits nothing more, and the
 batch is delivered again: what its first slices applied is found in the ledger.
@@ -21,7 +24,7 @@ from uuid import UUID
 
 import asyncpg
 import sqlalchemy.exc
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -50,6 +53,7 @@ BatchHandler = Callable[[asyncpg.Connection, Sequence[E]], Awaitable[None]]
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _MAX_REASON = 2000
 SLICE = 100  # events decoded and applied at once, in one transaction
+COMMIT_SECONDS = 0.5  # how long the offsets of applied events may wait to be committed
 _GATHER_BYTES = 1024 * 1024
 _RECORD_PROCESSED = (
     "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])"
@@ -210,6 +214,10 @@ class BatchProcessor(Generic[E]):
         self.applied = 0
         self.dead_lettered = 0
         self.subscriber: Any = None  # FastStream's subscriber, set by ``subscribe``
+        # The next offset of each partition whose records are applied, not yet committed.
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._commit_due: asyncio.TimerHandle | None = None
+        self._committing: asyncio.Task[None] | None = None
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         rejects: list[tuple[ConsumerRecord[Any, Any], str]] = []
@@ -239,6 +247,50 @@ class BatchProcessor(Generic[E]):
             await asyncio.sleep(delay)
             raise
         self._failures = 0
+
+    def applied_through(self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """``records`` are applied (or dead-lettered): their offsets are committed within
+        ``COMMIT_SECONDS``, with those of the batches applied meanwhile."""
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            self._uncommitted[partition] = max(self._uncommitted.get(partition, 0), record.offset + 1)
+        if self._commit_due is None:
+            loop = asyncio.get_running_loop()
+            self._commit_due = loop.call_later(COMMIT_SECONDS, self._start_commit, consumer)
+
+    def _start_commit(self, consumer: AIOKafkaConsumer) -> None:
+        self._committing = asyncio.create_task(self.commit(consumer))
+
+    async def commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit the offsets of what was applied, for the partitions this consumer still holds.
+        Offsets the broker could not take now wait for the next commit; those of a partition
+        given to another consumer meanwhile are dropped (it starts from the last committed
+        offset, and finds what was applied since in the ledger)."""
+        if self._commit_due is not None:
+            self._commit_due.cancel()
+            self._commit_due = None
+        held = consumer.assignment()  # type: ignore[no-untyped-call]
+        offsets = {partition: offset for partition, offset in self._uncommitted.items() if partition in held}
+        self._uncommitted = {}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)  # type: ignore[no-untyped-call]
+        except KafkaError as error:
+            log.warning("%s: offsets not committed yet (%s), trying again", self.subscription.group, error)
+            for partition, offset in offsets.items():
+                self._uncommitted[partition] = max(self._uncommitted.get(partition, 0), offset)
+            if self._commit_due is None:
+                self._commit_due = asyncio.get_running_loop().call_later(COMMIT_SECONDS, self._start_commit, consumer)
+
+    async def flush(self) -> None:
+        """At shutdown: commit now what waits to be, once a commit under way is over."""
+        if self._committing is not None:
+            with contextlib.suppress(Exception):
+                await self._committing
+        consumer = getattr(self.subscriber, "consumer", None)
+        if consumer is not None and self._uncommitted:
+            await self.commit(consumer)
 
     def _decode(
         self, records: Sequence[ConsumerRecord[Any, Any]], rejects: list[tuple[ConsumerRecord[Any, Any], str]]
@@ -341,7 +393,9 @@ def subscribe(
         subscription.topic.name,
         batch=True,
         group_id=subscription.group,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        # Offsets are committed by the processor once the batch is applied (``applied_through``);
+        # a batch that fails rewinds its partitions to be delivered again.
+        ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
@@ -354,7 +408,13 @@ def subscribe(
 
     @subscriber
     async def consume(message: KafkaMessage) -> None:
-        await processor.process(message.raw_message)  # type: ignore[arg-type]
+        records = message.raw_message
+        try:
+            await processor.process(records)  # type: ignore[arg-type]
+        except Exception:
+            await message.nack()
+            raise
+        processor.applied_through(message.consumer, records)  # type: ignore[arg-type]
 
     processor.subscriber = subscriber
     return processor

@@ -188,6 +188,9 @@ class Service:
         for drain in self._drains:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(drain(), _DRAIN_SECONDS)
+        for processor in self.processors:
+            with contextlib.suppress(Exception):
+                await processor.flush()
         for subscriber in self.broker.subscribers:
             with contextlib.suppress(Exception):
                 await subscriber.stop()
