@@ -16,31 +16,18 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_enrichment.bootstrap import MIGRATIONS
-from vigie_kit.db import create_engine, migrate
+from vigie_kit.db import migrate
 from vigie_kit.migrate import UNREACHABLE
-from vigie_stack.postgres import ADMIN
 from vigie_stack.stack import Stack
+
+from ..support.pipeline import scratch_database
 
 
 @pytest_asyncio.fixture
 async def scratch(stack: Stack) -> AsyncIterator[tuple[AsyncEngine, asyncpg.Connection]]:
     """An empty database of the enrichment role's, dropped afterwards."""
-    port = stack.config.postgres_port
-    admin = await asyncpg.connect(
-        host="127.0.0.1", port=port, user=ADMIN, password=stack.postgres.password(ADMIN), database="postgres"
-    )
-    name = f"migration_check_{uuid4().hex[:12]}"
-    await admin.execute(f"CREATE DATABASE {name} OWNER vigie_enrichment")
-    dsn = stack.postgres.dsn("enrichment").rsplit("/", 1)[0] + f"/{name}"
-    engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
-    connection = await asyncpg.connect(dsn)
-    try:
-        yield engine, connection
-    finally:
-        await connection.close()
-        await engine.dispose()
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        await admin.close()
+    async with scratch_database(stack, "enrichment") as scratch:
+        yield scratch
 
 
 async def test_campaigns_learn_their_sizes_and_links_whether_they_joined(

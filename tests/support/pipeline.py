@@ -2,17 +2,22 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_contracts.topics import ALL_TOPICS, DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED
+from vigie_kit.db import create_engine
 from vigie_stack.config import SERVICES
+from vigie_stack.postgres import ADMIN
 from vigie_stack.stack import Stack
 
 GROUPS = {
@@ -38,6 +43,31 @@ async def wait_until(
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+
+
+@asynccontextmanager
+async def scratch_database(stack: Stack, service: str) -> AsyncIterator[tuple[AsyncEngine, asyncpg.Connection]]:
+    """An empty database of ``service``'s role, beside the running service's, dropped afterwards:
+    to migrate and fill as a test needs without the service's own workers touching it."""
+    admin = await asyncpg.connect(
+        host="127.0.0.1",
+        port=stack.config.postgres_port,
+        user=ADMIN,
+        password=stack.postgres.password(ADMIN),
+        database="postgres",
+    )
+    name = f"scratch_{uuid4().hex[:12]}"
+    await admin.execute(f"CREATE DATABASE {name} OWNER vigie_{service}")
+    dsn = stack.postgres.dsn(service).rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    connection = await asyncpg.connect(dsn)
+    try:
+        yield engine, connection
+    finally:
+        await connection.close()
+        await engine.dispose()
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
 
 
 async def query(stack: Stack, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:

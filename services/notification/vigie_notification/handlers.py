@@ -1,7 +1,7 @@
 """Use cases of the notification service: plan the deliveries of an enriched declaration, and
 record what came of each attempt."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,49 +150,105 @@ class Claimed:
     trace_headers: dict[str, str]
 
 
-# Due deliveries, oldest first, and those whose claim's lease ran out (their worker died), but
-# none of a resting channel (``"<recipient>/<channel>"`` in ``$1``), marked as being sent.
-_CLAIM = """
-    WITH due AS (
-        SELECT id FROM deliveries
-        WHERE recipient_code || '/' || channel <> ALL($1::text[])
-            AND (
-                status IN ('pending', 'retrying') AND next_attempt_at <= now()
-                OR status = 'sending' AND lease_until < now()
-            )
-        ORDER BY next_attempt_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
+# The channels (``"<recipient>/<channel>"``) with deliveries waiting, found by skipping through the
+# index from one channel to the next, and the room each has: ``$1`` and ``$2`` name the channels
+# whose room is known (none for a resting channel), ``$3`` is the room of any other.
+_OPEN_CHANNELS = """
+    WITH RECURSIVE channels (recipient_code, channel) AS (
+        (
+            SELECT recipient_code, channel FROM deliveries
+            WHERE status IN ('pending', 'retrying')
+            ORDER BY recipient_code, channel LIMIT 1
+        )
+        UNION ALL
+        SELECT later.recipient_code, later.channel FROM channels AS c CROSS JOIN LATERAL (
+            SELECT recipient_code, channel FROM deliveries
+            WHERE status IN ('pending', 'retrying') AND (recipient_code, channel) > (c.recipient_code, c.channel)
+            ORDER BY recipient_code, channel LIMIT 1
+        ) AS later
+    ), known AS (
+        SELECT * FROM unnest($1::text[], $2::int[]) AS known (key, room)
+    ), open AS (
+        SELECT c.recipient_code, c.channel, coalesce(known.room, $3) AS room
+        FROM channels AS c LEFT JOIN known ON known.key = c.recipient_code || '/' || c.channel
+    )
+"""
+# Each open channel's oldest due deliveries, as many as it has room for, and the claims whose
+# lease ran out (their worker died) on a channel that is not full: ``$4`` of them at most,
+# oldest first, marked as being sent. A claim reads what it takes, whatever waits elsewhere.
+_CLAIM = (
+    _OPEN_CHANNELS
+    + """
+    , due AS (
+        SELECT d.id, d.next_attempt_at AS at FROM open AS o CROSS JOIN LATERAL (
+            SELECT id, next_attempt_at FROM deliveries
+            WHERE recipient_code = o.recipient_code AND channel = o.channel
+                AND status IN ('pending', 'retrying') AND next_attempt_at <= now()
+            ORDER BY next_attempt_at LIMIT least(o.room, $4)
+            FOR UPDATE SKIP LOCKED
+        ) AS d
+        WHERE o.room > 0
+        UNION ALL
+        SELECT expired.id, expired.lease_until FROM (
+            SELECT id, lease_until, recipient_code || '/' || channel AS key FROM deliveries
+            WHERE status = 'sending' AND lease_until < now()
+            ORDER BY lease_until LIMIT $4
+            FOR UPDATE SKIP LOCKED
+        ) AS expired LEFT JOIN known USING (key)
+        WHERE coalesce(known.room, $3) > 0
+    ), chosen AS (
+        SELECT id FROM due ORDER BY at LIMIT $4
     )
     UPDATE deliveries AS d
-    SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $3::interval, updated_at = now()
-    FROM due
-    WHERE d.id = due.id
+    SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $5::interval, updated_at = now()
+    FROM chosen
+    WHERE d.id = chosen.id
     RETURNING {}
 """.format(", ".join(f"d.{field.name}" for field in fields(Claimed)))  # noqa: S608 - the record's own field names
-_NEXT_DUE = """
-    SELECT extract(epoch FROM min(coalesce(lease_until, next_attempt_at)) - now())::float8
-    FROM deliveries
-    WHERE status IN ('pending', 'retrying', 'sending')
+)
+# When the next delivery falls due on a channel with room, or the next claim runs out.
+_NEXT_DUE = (
+    _OPEN_CHANNELS  # noqa: S608 - constant SQL
+    + """
+    SELECT extract(epoch FROM least(
+        (
+            SELECT min(oldest.next_attempt_at) FROM open AS o CROSS JOIN LATERAL (
+                SELECT next_attempt_at FROM deliveries
+                WHERE recipient_code = o.recipient_code AND channel = o.channel AND status IN ('pending', 'retrying')
+                ORDER BY next_attempt_at LIMIT 1
+            ) AS oldest
+            WHERE o.room > 0
+        ),
+        (SELECT min(lease_until) FROM deliveries WHERE status = 'sending')
+    ) - now())::float8
 """
+)
 
 
 async def claim_due(
-    connection: asyncpg.Connection, *, limit: int, lease: timedelta, resting: Iterable[str] = ()
+    connection: asyncpg.Connection,
+    *,
+    limit: int,
+    lease: timedelta,
+    room: Mapping[str, int],
+    room_elsewhere: int,
 ) -> list[Claimed]:
     """Mark due deliveries as being sent, before sending: the ledger always knows an attempt
     may have reached the receiver. A claim whose lease ran out (its worker died) is due again.
-    Channels that are ``resting`` (``"<recipient>/<channel>"``) wait their turn untouched.
+    No channel (``"<recipient>/<channel>"``) gets more than its ``room`` (``room_elsewhere`` for
+    a channel not named there): a resting channel, with none, waits its turn untouched.
 
     One statement on the driver's connection: committed on its own, with no transaction
     around it (it is all or nothing as it is)."""
-    rows = await connection.fetch(_CLAIM, list(resting), limit, lease)
+    keys, rooms = list(room), list(room.values())
+    rows = await connection.fetch(_CLAIM, keys, rooms, room_elsewhere, limit, lease)
     return [Claimed(**row) for row in rows]
 
 
-async def next_due_in(connection: asyncpg.Connection) -> float | None:
-    """Seconds until the next delivery falls due, or None when nothing is waiting."""
-    seconds = await connection.fetchval(_NEXT_DUE)
+async def next_due_in(connection: asyncpg.Connection, *, room: Mapping[str, int], room_elsewhere: int) -> float | None:
+    """Seconds until the next delivery falls due on a channel with room, or the next claim runs
+    out; None when nothing is waiting there."""
+    seconds = await connection.fetchval(_NEXT_DUE, list(room), list(room.values()), room_elsewhere)
     return None if seconds is None else max(float(seconds), 0.0)
 
 

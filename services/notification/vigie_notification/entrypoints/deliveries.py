@@ -180,10 +180,11 @@ class DeliveryWorker:
     def _notified(self, *_: Any) -> None:
         self._wakeup.set()
 
-    def resting(self, now: float) -> list[str]:
-        """Channels not to claim for now: resting after failures, or at their concurrency limit."""
+    def room(self, now: float) -> dict[str, int]:
+        """How many more deliveries each channel this worker knows may take: none while it rests
+        after failures, its concurrency limit less those in flight otherwise."""
         limit = self.settings.per_recipient_concurrency
-        return [key for key, b in self.breakers.items() if b.resting_until > now or b.in_flight >= limit]
+        return {key: 0 if b.resting_until > now else max(limit - b.in_flight, 0) for key, b in self.breakers.items()}
 
     async def _loop(self) -> None:
         lease = timedelta(seconds=self.settings.delivery_lease_seconds)
@@ -193,11 +194,14 @@ class DeliveryWorker:
             claimed: list[Claimed] = []
             due_in: float | None = 1.0
             if room > 0:
-                resting = self.resting(time.monotonic())
+                channels = self.room(time.monotonic())
+                elsewhere = self.settings.per_recipient_concurrency
                 async with driver(self.service.engine, transaction=False) as connection:
-                    claimed = await claim_due(connection, limit=room, lease=lease, resting=resting)
+                    claimed = await claim_due(
+                        connection, limit=room, lease=lease, room=channels, room_elsewhere=elsewhere
+                    )
                     if len(claimed) < room:
-                        due_in = await next_due_in(connection)
+                        due_in = await next_due_in(connection, room=channels, room_elsewhere=elsewhere)
             revisions = Counter((d.declaration_id, d.revision) for d in claimed)
             together: dict[tuple[UUID, int], Together] = {}
             for delivery in claimed:
