@@ -3,16 +3,16 @@ resting channel is left alone, a claim whose worker died is taken again, and a c
 takes, not the backlog of the channels that wait."""
 
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import pytest_asyncio
 
 from vigie_kit.db import migrate
 from vigie_notification.bootstrap import MIGRATIONS
-from vigie_notification.handlers import _CLAIM, claim_due, next_due_in
+from vigie_notification.handlers import _CLAIM, Claimed, claim_due, next_due_in
 from vigie_stack.stack import Stack
 
 from ..support.pipeline import scratch_database
@@ -58,12 +58,8 @@ async def _waiting(
     )
 
 
-def _channels(claimed: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for delivery in claimed:
-        key = f"{delivery.recipient_code}/{delivery.channel}"
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def _channels(claimed: list[Claimed]) -> Counter[str]:
+    return Counter(f"{d.recipient_code}/{d.channel}" for d in claimed)
 
 
 async def test_no_channel_is_given_more_than_its_room_and_a_resting_one_is_left_alone(
@@ -105,7 +101,7 @@ async def test_a_claim_whose_worker_died_is_taken_again_unless_its_channel_rests
         ledger, limit=50, lease=LEASE, room={"cert-sante/email": 0}, room_elsewhere=ROOM_ELSEWHERE
     )
 
-    # The claim that ran out is taken again, a second attempt; the one still under way is not.
+    # The claim that ran out is taken again, one attempt more; the one still under way is not.
     assert [(d.recipient_code, d.attempts) for d in claimed] == [("ars-idf", 1)]
     assert await ledger.fetchval("SELECT attempts FROM deliveries WHERE recipient_code = 'ars-idf'") == 1
 
