@@ -1,8 +1,12 @@
 """Group commit on the real database: many writers, few transactions, nobody told "done" before
 its write is durable, a failed transaction fails only the writers it held, and a writer the
-database refuses can be made to fail alone."""
+database refuses can be made to fail alone; what a writer's context holds is let go once its
+write is done."""
 
 import asyncio
+import contextvars
+import gc
+import weakref
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -93,3 +97,32 @@ async def test_a_writer_the_database_refuses_fails_alone_when_told_to(
     results = await asyncio.gather(*together, return_exceptions=True)
     assert all(isinstance(r, ValueError) for r in results)
     assert await observer.fetchval("SELECT count(*) FROM group_commit_test") == 3
+
+
+class _Held:
+    """Something a writer's context holds (a request, a consumer's batch)."""
+
+
+_HELD: contextvars.ContextVar[_Held] = contextvars.ContextVar("held")
+
+
+async def test_what_a_writers_context_holds_is_let_go_once_its_write_is_done(
+    scratch: tuple[GroupCommit[AsyncSession, int, int], asyncpg.Connection],
+) -> None:
+    group, _ = scratch
+
+    async def writer(n: int) -> weakref.ref[_Held]:
+        held = _Held()
+        _HELD.set(held)
+        await group.submit(n)
+        return weakref.ref(held)
+
+    # Each in a task of its own, so in a context of its own, as requests and batches are.
+    tasks = [asyncio.create_task(writer(n)) for n in (11, 12)]
+    gone = [await task for task in tasks]
+    del tasks
+    await asyncio.sleep(0.01)  # the loop lets go of the handles that woke this test up
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None], (
+        "neither the group's writer nor a cached statement keeps a writer's context"
+    )

@@ -32,9 +32,25 @@ _MIGRATION_LOCK = 0x76696769
 def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = None) -> AsyncEngine:
     """``search_path`` points every connection of the engine at another schema (a rebuild's):
     set when the connection opens, so no cached statement ever mixes two schemas."""
-    connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
+    dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    options: dict[str, Any] = {
+        # The driver's prepared statements stay cached (100 a connection, least recently used out)
+        # without an expiry timer each: a timer is made in the context of the statement's first
+        # caller and would hold it, with all it refers to, for the timer's five minutes.
+        "max_cached_statement_lifetime": 0,
+    }
+    if search_path:
+        options["server_settings"] = {"search_path": search_path}
+
+    async def connect() -> asyncpg.Connection:
+        # In a context of its own: the connection's socket reader is made in the context it opens
+        # in, and would hold it, and all it refers to (the request or the consumer's whole batch
+        # that happened to need one more connection), for as long as the connection lives.
+        return await asyncio.create_task(asyncpg.connect(dsn, **options), context=contextvars.Context())
+
     return create_async_engine(
         url,
+        async_creator=connect,
         # JSONB columns (declarations, payloads, outbox events) in and out: orjson is about ten
         # times faster than the standard library at both, and the pipeline does a lot of both.
         json_serializer=json_text,
@@ -44,7 +60,6 @@ def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = No
         # No ping before each checkout (three round trips per transaction): a connection broken
         # by a database restart fails its next use as a transient error, which invalidates the
         # pool; consumers redeliver, and HTTP callers get a 503 to retry on.
-        connect_args=connect_args,
     )
 
 
@@ -206,7 +221,9 @@ class GroupCommit(Generic[U, T, R]):
         waiting = [_Waiting(item, loop.create_future(), context) for item in items]
         self._waiting.extend(waiting)
         if waiting and (self._writer is None or self._writer.done()):
-            self._writer = asyncio.create_task(self._write_all())
+            # Each batch is written in its first writer's context; the writer itself keeps none
+            # (a copy of this caller's would stay alive, and all it holds, as long as the task).
+            self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
         return [w.done for w in waiting]
 
     async def _write_all(self) -> None:
