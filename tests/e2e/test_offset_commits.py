@@ -1,8 +1,10 @@
 """A consumer commits the offsets of what it applied, batches applied close together in one
 request to the broker rather than one each, within ``COMMIT_SECONDS`` of the last; a batch that
-fails commits nothing and comes again; a consumer that stops commits what waits before it goes."""
+fails commits nothing and comes again; a consumer that stops commits what waits before it goes;
+and a batch once applied is let go, though its offsets wait."""
 
 import asyncio
+import gc
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,7 +12,7 @@ from typing import Any, Literal
 from uuid import uuid4
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
@@ -109,3 +111,60 @@ async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(s
         await observer.execute("DELETE FROM processed_events WHERE consumer = $1", GROUP)
         await observer.close()
     assert len(applied) == len(ticks) + len(late), "each event applied once, the failed batch's too"
+
+
+async def test_a_batch_once_applied_is_not_kept_while_its_offsets_wait(stack: Stack) -> None:
+    kept_topic = TopicSpec(f"tests.kept.{uuid4().hex[:8]}", partitions=1)
+    group = f"tests.kept.{uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
+    await admin.start()
+    await admin.create_topics(
+        [NewTopic(name, num_partitions=1, replication_factor=1) for name in (kept_topic.name, kept_topic.dead_letter)]
+    )
+    await admin.close()
+
+    class Beat(Envelope):
+        topic = kept_topic
+        type: Literal["tests.beat"] = "tests.beat"
+        schema_version: Literal["1.0"] = "1.0"
+
+    engine = create_engine(stack.postgres.database_url("stats"), pool_size=2)
+    broker = KafkaBroker(stack.config.kafka_bootstrap)
+    applied: list[object] = []
+
+    async def handler(connection: asyncpg.Connection, batch: Sequence[Beat]) -> None:
+        applied.extend(event.event_id for event in batch)
+
+    subscribe(broker, Subscription(group, kept_topic, Beat, batch_handler=handler), lambda: engine)
+    now = datetime.now(UTC)
+    first = [Beat(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4()) for _ in range(20)]
+    then = Beat(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4())
+    try:
+        await broker.start()
+        for event in [*first, then]:
+            if event is then:  # once the first batch is applied, a second one
+                deadline = time.monotonic() + 30
+                while len(applied) < len(first) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+            await broker.publish(
+                event.model_dump_json().encode(), kept_topic.name, key=str(event.declaration_id).encode()
+            )
+        deadline = time.monotonic() + 30
+        while then.event_id not in applied and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert then.event_id in applied
+        gc.collect()
+        # Within COMMIT_SECONDS of the first batch: its offsets may still wait to be committed.
+        ids = {str(event.event_id).encode() for event in first}
+        kept = [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, ConsumerRecord) and o.topic == kept_topic.name and any(i in (o.value or b"") for i in ids)
+        ]
+        assert kept == [], f"{len(kept)} records of an applied batch still held"
+    finally:
+        await broker.stop()
+        await engine.dispose()
+        observer = await asyncpg.connect(stack.postgres.dsn("stats"))
+        await observer.execute("DELETE FROM processed_events WHERE consumer = $1", group)
+        await observer.close()

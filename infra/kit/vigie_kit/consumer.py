@@ -255,8 +255,14 @@ class BatchProcessor(Generic[E]):
             partition = TopicPartition(record.topic, record.partition)
             self._uncommitted[partition] = max(self._uncommitted.get(partition, 0), record.offset + 1)
         if self._commit_due is None:
-            loop = asyncio.get_running_loop()
-            self._commit_due = loop.call_later(COMMIT_SECONDS, self._start_commit, consumer)
+            self._commit_later(consumer)
+
+    def _commit_later(self, consumer: AIOKafkaConsumer) -> None:
+        # In a context of its own: one copied from the handler's would hold FastStream's current
+        # message, and with it the whole batch (its records, bodies and headers), for as long as
+        # the timer and then its commit task are kept.
+        loop = asyncio.get_running_loop()
+        self._commit_due = loop.call_later(COMMIT_SECONDS, self._start_commit, consumer, context=contextvars.Context())
 
     def _start_commit(self, consumer: AIOKafkaConsumer) -> None:
         self._committing = asyncio.create_task(self.commit(consumer))
@@ -281,7 +287,7 @@ class BatchProcessor(Generic[E]):
             for partition, offset in offsets.items():
                 self._uncommitted[partition] = max(self._uncommitted.get(partition, 0), offset)
             if self._commit_due is None:
-                self._commit_due = asyncio.get_running_loop().call_later(COMMIT_SECONDS, self._start_commit, consumer)
+                self._commit_later(consumer)
 
     async def flush(self) -> None:
         """At shutdown: commit now what waits to be, once a commit under way is over."""
@@ -404,6 +410,9 @@ def subscribe(
         # passed; otherwise at the first byte (aiokafka's defaults).
         fetch_min_bytes=_GATHER_BYTES if subscription.gather_ms else 1,
         fetch_max_wait_ms=subscription.gather_ms or 500,
+        # The processor decodes each record itself, against its contract; FastStream's own
+        # decoding of every body into a dict would be work for nothing, held with the message.
+        decoder=_undecoded,
     )
 
     @subscriber
@@ -418,3 +427,7 @@ def subscribe(
 
     processor.subscriber = subscriber
     return processor
+
+
+def _undecoded(message: KafkaMessage) -> None:
+    return None
