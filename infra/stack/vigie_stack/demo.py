@@ -47,6 +47,8 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
     _print(f"\nPosting {len(demo_declarations())} declarations to {api}/v1/declarations …")
     partner = {"Authorization": f"Bearer {tokens['partner']}"}
     with httpx.Client(timeout=10, headers=partner) as client:
+        statistics = f"{config.service_url('stats')}/v1/stats"
+        counted_before = client.get(statistics, params={"group_by": "region"}).json()["total"]
         for payload in demo_declarations():
             response = client.post(f"{api}/v1/declarations", json=payload)
             response.raise_for_status()
@@ -89,7 +91,12 @@ def run_demo(stack: Stack, *, timeout: float = 90.0) -> bool:
         _print(f"\nE-mails received by the stand-in mail server (STARTTLS, authenticated): {len(mail)}")
         _print(f"  alert desks, CERT Santé and acknowledgements to declarants, in {config.state / 'mail'}/")
 
-        stats = client.get(f"{config.service_url('stats')}/v1/stats", params={"group_by": "region"}).json()
+        # The statistics follow on their own consumer: the figures shown count these declarations.
+        while True:
+            stats = client.get(statistics, params={"group_by": "region"}).json()
+            if stats["total"] >= counted_before + len(accepted) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         _print(f"\nNational statistics, by region ({stats['total']} declarations in all):")
         for group in stats["groups"]:
             _print(f"  {group['key']:>3} {REGIONS[group['key']].name:<28} {group['count']:>4}")
