@@ -43,14 +43,29 @@ async def committed(stack: Stack) -> int:
     return sum(max(meta.offset, 0) for tp, meta in offsets.items() if tp.topic == TOPIC.name)
 
 
+async def create_topics(stack: Stack, topic: TopicSpec) -> None:
+    """The topic and its dead-letter topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [
+                NewTopic(name, num_partitions=topic.partitions, replication_factor=1)
+                for name in (topic.name, topic.dead_letter)
+            ]
+        )
+    finally:
+        await admin.close()
+
+
+async def publish(broker: KafkaBroker, topic: TopicSpec, events: Sequence[Envelope]) -> None:
+    for event in events:
+        await broker.publish(event.model_dump_json().encode(), topic.name, key=str(event.declaration_id).encode())
+
+
 async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(stack: Stack) -> None:
     bootstrap = stack.config.kafka_bootstrap
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics(
-        [NewTopic(name, num_partitions=2, replication_factor=1) for name in (TOPIC.name, TOPIC.dead_letter)]
-    )
-    await admin.close()
+    await create_topics(stack, TOPIC)
     observer = await asyncpg.connect(stack.postgres.dsn("stats"))
     engine = create_engine(stack.postgres.database_url("stats"), pool_size=2)
     broker = KafkaBroker(bootstrap)
@@ -81,8 +96,7 @@ async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(s
         await broker.start()
         # Ten small batches, 30 ms apart: each is applied as it comes.
         for start in range(0, len(ticks), 4):
-            for tick in ticks[start : start + 4]:
-                await broker.publish(tick.model_dump_json().encode(), TOPIC.name, key=str(tick.declaration_id).encode())
+            await publish(broker, TOPIC, ticks[start : start + 4])
             await asyncio.sleep(0.03)
         deadline = time.monotonic() + 30
         while len(set(applied)) < len(ticks) and time.monotonic() < deadline:
@@ -98,8 +112,7 @@ async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(s
 
         # What is applied while the consumer stops is committed before it goes.
         late = [Tick(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4()) for _ in range(3)]
-        for tick in late:
-            await broker.publish(tick.model_dump_json().encode(), TOPIC.name, key=str(tick.declaration_id).encode())
+        await publish(broker, TOPIC, late)
         while len(set(applied)) < len(ticks) + len(late) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         await processor.flush()
@@ -116,12 +129,7 @@ async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(s
 async def test_a_batch_once_applied_is_not_kept_while_its_offsets_wait(stack: Stack) -> None:
     kept_topic = TopicSpec(f"tests.kept.{uuid4().hex[:8]}", partitions=1)
     group = f"tests.kept.{uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics(
-        [NewTopic(name, num_partitions=1, replication_factor=1) for name in (kept_topic.name, kept_topic.dead_letter)]
-    )
-    await admin.close()
+    await create_topics(stack, kept_topic)
 
     class Beat(Envelope):
         topic = kept_topic
@@ -141,15 +149,11 @@ async def test_a_batch_once_applied_is_not_kept_while_its_offsets_wait(stack: St
     then = Beat(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4())
     try:
         await broker.start()
-        for event in [*first, then]:
-            if event is then:  # once the first batch is applied, a second one
-                deadline = time.monotonic() + 30
-                while len(applied) < len(first) and time.monotonic() < deadline:
-                    await asyncio.sleep(0.01)
-            await broker.publish(
-                event.model_dump_json().encode(), kept_topic.name, key=str(event.declaration_id).encode()
-            )
+        await publish(broker, kept_topic, first)
         deadline = time.monotonic() + 30
+        while len(applied) < len(first) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await publish(broker, kept_topic, [then])  # once the first batch is applied, a second one
         while then.event_id not in applied and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         assert then.event_id in applied
