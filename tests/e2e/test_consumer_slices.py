@@ -1,4 +1,4 @@
-"""A batch larger than the consumer's slice (a campaign's members told at once that it grew) is
+"""A batch larger than the consumer's slice (a backlog after the consumer was stopped, say) is
 applied whole, each event once, a slice to a transaction, so that no batch holds its process's
 event loop for long; an event its handler refuses goes alone to the dead-letter topic."""
 

@@ -11,7 +11,7 @@ from vigie_contracts.finess import with_check_digit
 from vigie_stack.samples import declaration
 from vigie_stack.stack import Stack
 
-from ..support.pipeline import query, scalar, settle, wait_for_status, wait_until
+from ..support.pipeline import query, read_topic, scalar, settle, wait_for_status, wait_until
 
 
 async def declare(api: httpx.AsyncClient, payload: dict[str, Any]) -> str:
@@ -92,11 +92,11 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
             )
         )
     await enriched(api, national_api, ids)
-    # the first two learn of the campaign when the third joins, by a republished enrichment
+    # each shows the campaign's latest size, the first ones too, told of it when it formed
     await wait_for_campaign(national_api, ids, size=3)
     states = [(await national_api.get(f"/v1/declarations/{i}")).json() for i in ids]
     campaign_ids = set()
-    for state in states:
+    for n, state in enumerate(states):
         context = state["threat_context"]
         assert context["classification"]["rsit"] == ['rsit:fraud="phishing"']
         assert [t["id"] for t in context["classification"]["attack"]] == ["T1566"]
@@ -107,9 +107,44 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
         campaign_ids.add(campaign["id"])
         assert any(m["threat_actor"] == "Campagne « Remboursement Ameli » (exemple)" for m in context["matches"])
         assert state["severity"]["significatif"] is True
-        assert any("campagne (3 déclarations liées)" in r["text"] for r in state["severity"]["reasons"])
+        # the decision gives the size it was made on: the last to join saw all three
+        said = [r["text"] for r in state["severity"]["reasons"] if "campagne (" in r["text"]]
+        sizes = [3] if n == 2 else [2, 3]
+        assert said in [
+            [f"L'incident fait partie d'une campagne ({k} déclarations liées lors de l'évaluation)."] for k in sizes
+        ]
         assert state["status"] == "notified"
     assert len(campaign_ids) == 1
+
+
+async def test_a_growing_campaign_tells_its_members_once_and_each_shows_its_latest_size(
+    stack: Stack, api: httpx.AsyncClient, national_api: httpx.AsyncClient
+) -> None:
+    ids = []
+    for n in range(6):
+        payload = declaration(
+            finess=with_check_digit(f"{21 + n}0795{n:02d}"),
+            category="intrusion",
+            name=f"Centre hospitalier {n}",
+            description="Connexions sortantes vers le serveur de commande maj-dpi-exemple[.]top.",
+        )
+        ids.append(await declare(api, payload))
+        # one at a time: each joins the campaign the ones before it formed
+        await enriched(api, national_api, [ids[-1]])
+    await wait_for_campaign(national_api, ids, size=6)
+    await settle(stack)
+    told: dict[str, int] = dict.fromkeys(ids, 0)
+    for record in await read_topic(stack, "declaration.enriched.v1"):
+        declaration_id = record.key.decode() if record.key else ""
+        if declaration_id in told:
+            told[declaration_id] += 1
+    # Its own enrichment each, and the first once more when the second formed the campaign with
+    # it; nobody again as the campaign grew past 3 and 5.
+    assert told == {ids[0]: 2, **dict.fromkeys(ids[1:], 1)}
+    first = (await national_api.get(f"/v1/declarations/{ids[0]}")).json()
+    (campaign,) = first["threat_context"]["campaigns"]
+    assert (campaign["key"], campaign["declarations"]) == ("domain:maj-dpi-exemple.top", 6)
+    assert "campagne (2 déclarations liées lors de l'évaluation)" in str(first["severity"]["reasons"])
 
 
 async def wait_for_campaign(national_api: httpx.AsyncClient, ids: list[str], *, size: int) -> None:

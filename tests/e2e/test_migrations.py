@@ -15,6 +15,7 @@ import asyncpg
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from vigie_declaration.bootstrap import MIGRATIONS as DECLARATION_MIGRATIONS
 from vigie_enrichment.bootstrap import MIGRATIONS
 from vigie_kit.db import migrate
 from vigie_kit.migrate import UNREACHABLE
@@ -62,6 +63,35 @@ async def test_campaigns_learn_their_sizes_and_links_whether_they_joined(
     assert await db.fetchval("SELECT size FROM campaigns WHERE id = $1", campaign) == 3
     joined = await db.fetch("SELECT declaration_id, kind FROM declaration_links WHERE joined")
     assert {(r["declaration_id"], r["kind"]) for r in joined} == {(m, "indicator") for m in members}
+
+
+async def test_campaign_sizes_start_from_what_the_declarations_were_told(stack: Stack) -> None:
+    async with scratch_database(stack, "declaration") as (engine, db):
+        await migrate(engine, DECLARATION_MIGRATIONS, revision="0003")
+        campaign, provider = str(uuid4()), str(uuid4())
+
+        def link(campaign_id: str, kind: str, size: int) -> dict[str, object]:
+            return {"id": campaign_id, "kind": kind, "key": "k", "label": "l", "declarations": size}
+
+        told = [
+            {"campaigns": [link(campaign, "indicator", 2)], "parent_incident": None},
+            {"campaigns": [link(campaign, "indicator", 5), link(provider, "provider", 3)]}
+            | {"parent_incident": link(provider, "provider", 3)},
+            {"campaigns": [], "parent_incident": None},
+            None,  # not enriched yet
+        ]
+        at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        await db.executemany(
+            "INSERT INTO declarations (id, reference, revision, finess, departement_code, region_code, category,"
+            " content, status, received_at, updated_at, threat)"
+            " VALUES ($1, $2, 1, '750712184', '75', '11', 'phishing', '{}', 'enriched', $3, $3, $4::jsonb)",
+            [(uuid4(), f"VIG-2026-{n:06d}", at, json.dumps(t) if t else None) for n, t in enumerate(told)],
+        )
+
+        await migrate(engine, DECLARATION_MIGRATIONS)
+
+        sizes = await db.fetch("SELECT id::text, declarations FROM campaign_sizes")
+        assert {r["id"]: r["declarations"] for r in sizes} == {campaign: 5, provider: 3}
 
 
 def _migrate_in_own_process(url: str, folder: Path) -> subprocess.CompletedProcess[str]:

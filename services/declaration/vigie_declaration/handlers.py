@@ -37,6 +37,7 @@ from vigie_kit.telemetry import trace_headers
 
 from .adapters.orm import (
     AuditEntry,
+    CampaignSize,
     Declaration,
     DeclarationNotification,
     DeclarationRevision,
@@ -55,6 +56,7 @@ _TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
 _REVISIONS = DeclarationRevision.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 _IDEMPOTENCY = IdempotencyKey.__table__  # type: ignore[attr-defined]
+_CAMPAIGN_SIZES = CampaignSize.__table__  # type: ignore[attr-defined]
 
 
 class UnknownDeclaration(LookupError):
@@ -550,11 +552,34 @@ async def record_enrichments(connection: asyncpg.Connection, events: Sequence[De
         )
     if conclusions:
         await connection.execute(_CONCLUDE, *(list(column) for column in zip(*conclusions.values(), strict=True)))
+    await _keep_campaign_sizes(connection, events)
     timeline += await _refresh_statuses(connection, facts)
     await insert_rows(connection, [(_TIMELINE, timeline)])
 
 
 _THREAT = {"classification", "indicators", "matches", "campaigns", "parent_incident", "structure_incidents_12_months"}
+# A size told late (a replay, an older revision's event) never shrinks a campaign.
+_LARGER = (
+    "(id) DO UPDATE SET declarations = excluded.declarations, updated_at = excluded.updated_at"
+    " WHERE campaign_sizes.declarations < excluded.declarations"
+)
+
+
+async def _keep_campaign_sizes(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
+    """The largest size each campaign has been told with: every member shows it, whereas each
+    member's own enrichment says the size the campaign had when it joined."""
+    sizes: dict[UUID, tuple[int, datetime]] = {}
+    for event in events:
+        data = event.data
+        for link in [*data.campaigns, *([data.parent_incident] if data.parent_incident else [])]:
+            if link.declarations > sizes.get(link.id, (0, event.occurred_at))[0]:
+                sizes[link.id] = (link.declarations, event.occurred_at)
+    rows = [
+        {"id": campaign, "declarations": size, "updated_at": at}
+        # In id order: two batches growing the same campaigns lock their rows in the same order.
+        for campaign, (size, at) in sorted(sizes.items())
+    ]
+    await insert_rows(connection, [(_CAMPAIGN_SIZES, rows)], on_conflict=_LARGER)
 
 
 # Outcomes of one delivery arrive in order, but a replay must not rewind them.
@@ -610,6 +635,8 @@ class DeclarationRecord:
     revisions: list[DeclarationRevision]
     notifications: list[DeclarationNotification]
     timeline: list[TimelineEntry]
+    # The latest size of each campaign the declaration belongs to, by campaign id.
+    campaign_sizes: dict[UUID, int] = field(default_factory=dict)
 
 
 async def read_declaration(
@@ -641,7 +668,24 @@ async def read_declaration(
         .where(col(TimelineEntry.declaration_id) == declaration_id)
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     )
-    return DeclarationRecord(declaration, list(revisions), list(notifications), list(timeline))
+    return DeclarationRecord(
+        declaration,
+        list(revisions),
+        list(notifications),
+        list(timeline),
+        await _campaign_sizes(session, declaration.threat),
+    )
+
+
+async def _campaign_sizes(session: AsyncSession, threat: dict[str, Any] | None) -> dict[UUID, int]:
+    links = [*(threat or {}).get("campaigns", []), (threat or {}).get("parent_incident")]
+    ids = {UUID(link["id"]) for link in links if link}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        sa.select(col(CampaignSize.id), col(CampaignSize.declarations)).where(col(CampaignSize.id).in_(ids))
+    )
+    return {campaign: int(size) for campaign, size in rows.tuples()}
 
 
 @dataclass(frozen=True)

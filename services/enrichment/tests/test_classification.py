@@ -146,19 +146,3 @@ def test_a_domain_named_twice_is_one_link() -> None:
             "Indicateur partagé https://ameli-remboursement.top/x",
         ),
     ]
-
-
-def test_members_learn_a_campaigns_size_again_by_steps() -> None:
-    from vigie_enrichment.handlers import grown_enough  # noqa: PLC0415
-
-    assert [n for n in range(1, 1100) if grown_enough(n)] == [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000]
-
-
-def test_a_campaign_that_grows_by_several_at_once_still_reaches_its_steps() -> None:
-    from vigie_enrichment.handlers import grew_past_a_step  # noqa: PLC0415
-
-    assert grew_past_a_step(0, 2), "a campaign is formed: its first members learn it"
-    assert grew_past_a_step(4, 6), "past 5 in one stride"
-    assert grew_past_a_step(9, 10)
-    assert not grew_past_a_step(10, 19)
-    assert not grew_past_a_step(5, 5), "nobody new: no step"

@@ -2,8 +2,13 @@
 threat context (taxonomies, severity and why, intelligence matches, campaigns, recurrence), keep
 what was concluded, and publish it.
 
-When a declaration joins a campaign, the declarations it joins learn it too: their latest
-enrichment is published again with the campaign (same revision, so nobody is notified twice).
+When a campaign forms, the declarations that form it learn it: their latest enrichment is
+published again with the campaign (same revision, so nobody is notified twice). A declaration that
+joins a campaign later is told the campaign's size with its own enrichment, and the members before
+it are not told again: what was concluded about them (significant, its parent incident) does not
+change as the campaign grows, and every declaration's enrichment carries the size it joined, from
+which readers keep the campaign's latest (the declaration service). A mass campaign of n
+declarations is n enrichments, not the waves of thousands that telling every member again would send.
 """
 
 import logging
@@ -41,20 +46,6 @@ PRODUCER = "enrichment"
 _REFRESH_SLICE = 200
 _CAMPAIGNS = uuid5(NAMESPACE_URL, "https://vigie/campaigns")
 RECURRENCE = timedelta(days=365)
-
-
-def grown_enough(size: int) -> bool:
-    """2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, …"""
-    if size in (2, 3):
-        return True
-    while size >= 10 and size % 10 == 0:
-        size //= 10
-    return size in (1, 2, 5)
-
-
-def grew_past_a_step(before: int, after: int) -> bool:
-    """Whether a campaign that grew from ``before`` to ``after`` members reached a step."""
-    return any(grown_enough(size) for size in range(max(before + 1, 2), after + 1))
 
 
 def free_text(content: DeclarationContent) -> list[str]:
@@ -126,11 +117,9 @@ _JOIN = """
             size = campaigns.size + excluded.size,
             first_detected_at = LEAST(campaigns.first_detected_at, excluded.first_detected_at),
             last_detected_at = GREATEST(campaigns.last_detected_at, excluded.last_detected_at)
-        RETURNING size
     )
-    SELECT (SELECT size FROM campaign) AS size, ARRAY(SELECT declaration_id FROM added) AS added
+    SELECT ARRAY(SELECT declaration_id FROM added) AS added
 """
-_MEMBERS = "SELECT declaration_id FROM campaign_members WHERE campaign_id = $1"
 
 
 async def _register(
@@ -141,8 +130,7 @@ async def _register(
     window: timedelta,
 ) -> set[UUID]:
     """Record what this declaration may share with others, link it into campaigns, and return
-    the other declarations that joined a campaign with it just now, or that should learn that
-    their campaign grew."""
+    the other declarations that joined a campaign with it just now (those that formed it)."""
     detected = content.detected_at
     await connection.execute(
         _LINK,
@@ -165,18 +153,10 @@ async def _register(
             if sharing < 2:
                 continue
             campaign_id = uuid5(_CAMPAIGNS, f"{link.kind}:{link.key}:{earliest}")
-        joining = await connection.fetchrow(
+        added = await connection.fetchval(
             _JOIN, campaign_id, declaration_id, link.label, datetime.now(UTC), link.kind, link.key, lower, upper
         )
-        assert joining is not None, "a SELECT of values has its row"
-        size, added = joining
-        if not added:
-            continue
         joined.update(added)
-        if grew_past_a_step(size - len(added), size):
-            # Members learn the campaign's size again only as it grows by steps (2, 3, 5, 10, 20,
-            # 50, …): a mass campaign of n declarations republishes O(n log n) events, not O(n²).
-            joined.update(row[0] for row in await connection.fetch(_MEMBERS, campaign_id))
     joined.discard(declaration_id)
     return joined
 
@@ -286,7 +266,7 @@ def _event(declaration_id: UUID, data: EnrichedData, now: datetime) -> Declarati
 
 
 _ENRICHMENTS = Enrichment.__table__  # type: ignore[attr-defined]
-# A revision enriched again (its campaign grew) has what was concluded replaced.
+# A revision enriched again (a campaign formed with it) has what was concluded replaced.
 _REPLACE = "(declaration_id, revision) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at"
 
 
@@ -341,8 +321,8 @@ async def enrich(
             )
             published.append(outbox_message(_event(declaration_id, data, now)))
     await insert_rows(connection, [(OUTBOX, published)])
-    # The campaign a member of a mass campaign joins may hold thousands of others: they learn
-    # of it a slice at a time, so that memory holds a slice, not the campaign.
+    # A campaign may form of many declarations at once (a key shared by many that joined none):
+    # they learn of it a slice at a time, so that memory holds a slice, not the campaign.
     others = sorted(joined - {event.declaration_id for event in events})
     for start in range(0, len(others), _REFRESH_SLICE):
         await _refresh(connection, others[start : start + _REFRESH_SLICE], now)

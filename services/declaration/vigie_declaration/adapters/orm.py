@@ -67,6 +67,18 @@ class Declaration(SQLModel, table=True):
     threat: dict[str, Any] | None = _jsonb(nullable=True)
 
 
+class CampaignSize(SQLModel, table=True):
+    """The largest size enrichment told of a campaign. Each declaration's enrichment carries its
+    campaigns as they were when it joined; their newest members carry their sizes since, and
+    each member is shown the latest."""
+
+    __tablename__ = "campaign_sizes"
+
+    id: UUID = Field(primary_key=True)
+    declarations: int
+    updated_at: datetime = _timestamp()
+
+
 class DeclarationRevision(SQLModel, table=True):
     __tablename__ = "declaration_revisions"
 

@@ -257,6 +257,21 @@ def _territory(declaration: Declaration) -> tuple[Place, Place, Place]:
     )
 
 
+def _threat_context(threat: dict[str, Any] | None, sizes: dict[UUID, int]) -> ThreatContext | None:
+    """What enrichment concluded, each campaign with the latest size it was told."""
+    if not threat:
+        return None
+    context = ThreatContext.model_validate(threat)
+
+    def latest(link: CampaignLink) -> CampaignLink:
+        return link.model_copy(update={"declarations": max(link.declarations, sizes.get(link.id, 0))})
+
+    parent = context.parent_incident
+    return context.model_copy(
+        update={"campaigns": [latest(c) for c in context.campaigns], "parent_incident": parent and latest(parent)}
+    )
+
+
 def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPublic:
     declaration = record.declaration
     content = DeclarationContent.model_validate(declaration.content)
@@ -274,7 +289,7 @@ def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPub
         region=region,
         ars=ars,
         severity=Severity.model_validate(declaration.severity) if declaration.severity else None,
-        threat_context=ThreatContext.model_validate(declaration.threat) if declaration.threat else None,
+        threat_context=_threat_context(declaration.threat, record.campaign_sizes),
         declaration=content,
         revisions=[
             RevisionPublic(

@@ -75,7 +75,10 @@ def assess(content: DeclarationContent, context: Context | None = None) -> Sever
         reason(
             significatif,
             SIGNIFICATIF,
-            f"L'incident fait partie d'une campagne ({context.campaign_declarations} déclarations liées).",
+            # The size the decision was made on: a campaign grows after, its members' decisions
+            # stand (the campaign's latest size is shown with it, under the threat context).
+            f"L'incident fait partie d'une campagne ({context.campaign_declarations} déclarations liées"
+            " lors de l'évaluation).",
         )
     if context.ransomware_cves:
         cves = ", ".join(context.ransomware_cves)
