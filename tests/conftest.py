@@ -59,8 +59,9 @@ async def stack(stack_config: StackConfig, receiver: WebhookReceiver, mailbox: M
                 "OTEL_TRACES_EXPORTER": "zipkin",
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
             },
-            # A body still arriving after 2 s is refused (test_admission.py).
-            "declaration": {"VIGIE_BODY_SECONDS": "2"},
+            # A body still arriving after 2 s is refused; a request waits 5 s for a place, time
+            # enough to watch it wait (test_admission.py).
+            "declaration": {"VIGIE_BODY_SECONDS": "2", "VIGIE_INTAKE_WAIT_SECONDS": "5"},
             "notification": {
                 "VIGIE_RETRY_BASE_SECONDS": "0.2",
                 "VIGIE_RETRY_MAX_SECONDS": "1",

@@ -1,9 +1,12 @@
-"""The intake takes on no more than it can do: beyond its limit of requests in progress it answers
-503 at once, a body that does not arrive in time is refused, and neither loses what was accepted."""
+"""The intake takes on no more than it can do: beyond its limit of requests in progress a few wait
+a moment for a place, and past that it answers 503 at once; a body that does not arrive in time is
+refused; and none of this loses what was accepted."""
 
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
@@ -13,8 +16,10 @@ from vigie_stack.stack import Stack
 
 from ..support.pipeline import scalar, scrape, total, wait_until
 
-# The declaration service's defaults, and the body deadline the test stack sets (conftest.py).
+# The declaration service's defaults, and the deadlines the test stack sets (conftest.py).
 LIMIT = 16
+WAITING = 16
+WAIT_SECONDS = 5
 BODY_SECONDS = 2
 
 
@@ -22,52 +27,94 @@ def body(number: int) -> bytes:
     return json.dumps(declaration(finess=finess_in("84", 700000 + number))).encode()
 
 
-async def test_beyond_its_limit_the_intake_answers_503_at_once_and_loses_nothing(
-    stack: Stack, api: httpx.AsyncClient
-) -> None:
-    before = int(await scalar(stack, "declaration", "SELECT count(*) FROM declarations"))
-    shed_before = total(await scrape(stack, "declaration"), "vigie_intake_requests_shed_total")
-    # Hold the intake's transactions where they write their event, so that they stay in progress.
+def post(api: httpx.AsyncClient, number: int) -> "asyncio.Task[httpx.Response]":
+    return asyncio.create_task(
+        api.post("/v1/declarations", content=body(number), headers={"content-type": "application/json"}, timeout=60)
+    )
+
+
+@asynccontextmanager
+async def intake_held(stack: Stack) -> AsyncIterator[None]:
+    """The intake's transactions held where they write their event, so that what it took on stays
+    in progress until the block ends."""
     blocker = await asyncpg.connect(stack.postgres.dsn("declaration"))
     transaction = blocker.transaction()
     await transaction.start()
     await blocker.execute("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
     try:
-        held = [
-            asyncio.create_task(
-                api.post("/v1/declarations", content=body(n), headers={"content-type": "application/json"}, timeout=60)
-            )
-            for n in range(LIMIT)
-        ]
-
-        async def all_in_progress() -> bool:
-            samples = await scrape(stack, "declaration")
-            return total(samples, "vigie_intake_requests_in_progress") == LIMIT
-
-        await wait_until(all_in_progress, timeout=30, what=f"{LIMIT} requests in progress")
-        started = time.monotonic()
-        refused = await api.post("/v1/declarations", content=body(LIMIT), headers={"content-type": "application/json"})
-        answered_in = time.monotonic() - started
-        assert refused.status_code == 503, refused.text
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.headers["retry-after"] == "1"
-        assert refused.json()["detail"].startswith(f"the service has {LIMIT} requests in progress")
-        assert answered_in < 5  # at once, not after the requests ahead of it (which are held)
-        assert not any(task.done() for task in held)
+        yield
     finally:
         await transaction.commit()
         await blocker.close()
 
+
+async def gauges_reach(stack: Stack, *, in_progress: int, waiting: int) -> None:
+    async def reached() -> bool:
+        samples = await scrape(stack, "declaration")
+        return (
+            total(samples, "vigie_intake_requests_in_progress") == in_progress
+            and total(samples, "vigie_intake_requests_waiting") == waiting
+        )
+
+    await wait_until(reached, timeout=30, what=f"{in_progress} requests in progress and {waiting} waiting")
+
+
+async def test_beyond_its_limit_and_its_waiting_room_the_intake_answers_503_at_once_and_loses_nothing(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    before = int(await scalar(stack, "declaration", "SELECT count(*) FROM declarations"))
+    shed_before = total(await scrape(stack, "declaration"), "vigie_intake_requests_shed_total")
+    async with intake_held(stack):
+        held = [post(api, n) for n in range(LIMIT)]
+        await gauges_reach(stack, in_progress=LIMIT, waiting=0)
+        sent = time.monotonic()
+        waiters = [post(api, LIMIT + n) for n in range(WAITING)]
+        await gauges_reach(stack, in_progress=LIMIT, waiting=WAITING)
+        started = time.monotonic()
+        refused = await api.post(
+            "/v1/declarations", content=body(LIMIT + WAITING), headers={"content-type": "application/json"}
+        )
+        answered_in = time.monotonic() - started
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"] == "1"
+        assert refused.json()["detail"].startswith(
+            f"the service has {LIMIT} requests in progress and {WAITING} waiting"
+        )
+        assert answered_in < WAIT_SECONDS / 2  # at once, not after a wait
+        # No place frees while the intake is held: each waiter gives up after its wait.
+        gave_up = await asyncio.gather(*waiters)
+        assert {answer.status_code for answer in gave_up} == {503}
+        assert gave_up[0].json()["detail"].startswith(f"no place freed within {WAIT_SECONDS} s")
+        assert gave_up[0].headers["retry-after"] == "1"
+        assert time.monotonic() - sent >= WAIT_SECONDS
+        assert not any(task.done() for task in held)
+
     answers = await asyncio.gather(*held)
     assert [answer.status_code for answer in answers] == [202] * LIMIT
-    # The place is free again, and the refused request was never recorded: its retry is accepted.
-    retried = await api.post("/v1/declarations", content=body(LIMIT), headers={"content-type": "application/json"})
-    assert retried.status_code == 202, retried.text
-    assert await scalar(stack, "declaration", "SELECT count(*) FROM declarations") == before + LIMIT + 1
+    # The places are free again, and the refused requests were never recorded: their retries are accepted.
+    retried = await asyncio.gather(*(post(api, LIMIT + n) for n in range(WAITING + 1)))
+    assert [answer.status_code for answer in retried] == [202] * (WAITING + 1)
+    assert await scalar(stack, "declaration", "SELECT count(*) FROM declarations") == before + LIMIT + WAITING + 1
     samples = await scrape(stack, "declaration")
-    assert total(samples, "vigie_intake_requests_shed_total") == shed_before + 1
+    assert total(samples, "vigie_intake_requests_shed_total") == shed_before + WAITING + 1
     assert total(samples, "vigie_intake_requests_in_progress") == 0
-    assert total(samples, "vigie_declarations_rejected_total", reason="unavailable") >= 1
+    assert total(samples, "vigie_intake_requests_waiting") == 0
+    assert total(samples, "vigie_declarations_rejected_total", reason="unavailable") >= WAITING + 1
+
+
+async def test_a_request_waiting_for_a_place_takes_the_first_one_freed(stack: Stack, api: httpx.AsyncClient) -> None:
+    before = int(await scalar(stack, "declaration", "SELECT count(*) FROM declarations"))
+    async with intake_held(stack):
+        held = [post(api, 100 + n) for n in range(LIMIT)]
+        await gauges_reach(stack, in_progress=LIMIT, waiting=0)
+        waiting = post(api, 100 + LIMIT)
+        await gauges_reach(stack, in_progress=LIMIT, waiting=1)
+    # The held requests finish within the waiter's wait: it is taken, not refused.
+    answers = await asyncio.gather(*held, waiting)
+    assert [answer.status_code for answer in answers] == [202] * (LIMIT + 1), answers[-1].text
+    assert await scalar(stack, "declaration", "SELECT count(*) FROM declarations") == before + LIMIT + 1
+    await gauges_reach(stack, in_progress=0, waiting=0)
 
 
 async def test_a_body_that_does_not_arrive_in_time_is_refused_and_holds_no_place(

@@ -45,6 +45,8 @@ def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_seconds=settings.body_seconds,
         limit=settings.intake_in_progress,
+        waiting=settings.intake_waiting,
+        wait_seconds=settings.intake_wait_seconds,
     )
     app.add_middleware(IntakeMetrics)  # outermost: it counts the admission's refusals too
     document(app, DeclarationContent, RevisionCreate)

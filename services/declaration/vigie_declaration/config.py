@@ -11,7 +11,10 @@ class DeclarationSettings(ServiceSettings):
     max_body_bytes: int = 1_048_576
     # A body still arriving after this is refused (408): a slow sender holds nothing for long.
     body_seconds: float = 10.0
-    # Declarations and revisions handled at once; the next ones are answered 503 with Retry-After.
+    # Declarations and revisions handled at once; the next ones wait for a place, so many and so
+    # long at most, and are answered 503 with Retry-After past that.
     intake_in_progress: int = 16
+    intake_waiting: int = 16
+    intake_wait_seconds: float = 1.0
     # Requests a minute per credential unless the credential says otherwise.
     rate_per_minute: int = 600

@@ -5,14 +5,19 @@ done for it: a body over the size limit is refused (413) without being read furt
 not arrive in time is refused (408), and a client that hangs up is let go. Only then does the
 request count among those in progress, so a slow or stalled sender holds no place.
 
-Beyond ``limit`` requests in progress the next one is answered ``503`` with ``Retry-After`` at
-once, before the credential is even looked up: taking more than the service can do only makes every
-request late, the ones already accepted included, and holds them all in memory meanwhile. A
-refused request left no trace, so the partner sends it again; its Idempotency-Key makes that safe.
+Beyond ``limit`` requests in progress the next ones wait for a place, first come first served, at
+most ``waiting`` of them and for at most ``wait_seconds`` each: a machine busy for a moment (a burst
+of events behind the intake, a pause of the database) delays a partner rather than refusing it. Past
+that, the request is answered ``503`` with ``Retry-After``, before the credential is even looked up:
+taking on more than the service can do only makes every request late, the ones already accepted
+included, and holds them all in memory meanwhile; the room is full at once in a flood, so a flood is
+refused at once. A refused request left no trace, so the partner sends it again; its
+Idempotency-Key makes that safe.
 """
 
 import asyncio
 import logging
+from collections import deque
 
 from prometheus_client import Counter, Gauge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,18 +27,32 @@ from vigie_kit.http import problem
 log = logging.getLogger(__name__)
 
 IN_PROGRESS = Gauge("vigie_intake_requests_in_progress", "Declarations and revisions being handled now")
+WAITING = Gauge("vigie_intake_requests_waiting", "Declarations and revisions waiting for a place")
 SHED = Counter("vigie_intake_requests_shed", "Declarations and revisions refused (503) for want of room")
 
 
 class IntakeAdmission:
     """ASGI middleware guarding ``POST /v1/declarations[/{id}/revisions]``."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_seconds: float, limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_seconds: float,
+        limit: int,
+        waiting: int,
+        wait_seconds: float,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_seconds = body_seconds
         self.limit = limit
+        self.waiting_limit = waiting
+        self.wait_seconds = wait_seconds
         self.in_progress = 0
+        # Each waiting request's future, resolved when a finished request hands it its place.
+        self._waiting: deque[asyncio.Future[None]] = deque()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/v1/declarations"):
@@ -49,18 +68,62 @@ class IntakeAdmission:
             detail = f"the body did not arrive within {self.body_seconds:g} s; nothing was recorded"
             await problem(408, detail, headers={"Connection": "close"})(scope, receive, send)
             return
-        if self.in_progress >= self.limit:
+        no_place = await self._place()
+        if no_place is not None:
             SHED.inc()
-            detail = f"the service has {self.limit} requests in progress, its most; nothing was recorded, try again"
-            await problem(503, detail, headers={"Retry-After": "1"})(scope, receive, send)
+            await problem(503, no_place, headers={"Retry-After": "1"})(scope, receive, send)
             return
-        self.in_progress += 1
-        IN_PROGRESS.inc()
         try:
             await self.app(scope, _replay(body, receive), send)
         finally:
-            self.in_progress -= 1
-            IN_PROGRESS.dec()
+            self._release()
+
+    async def _place(self) -> str | None:
+        """Take a place, at once or once one is handed over while waiting; or why not."""
+        if self.in_progress < self.limit and not self._waiting:
+            self._count(+1)
+            return None
+        if len(self._waiting) >= self.waiting_limit:
+            return (
+                f"the service has {self.limit} requests in progress and {self.waiting_limit} waiting, its most;"
+                " nothing was recorded, try again"
+            )
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(handed)
+        WAITING.inc()
+        try:
+            await asyncio.wait_for(handed, self.wait_seconds)
+        except TimeoutError:
+            pass  # wait_for cancelled it: no place will be handed to it now
+        except BaseException:
+            if handed.done() and not handed.cancelled():
+                self._release()  # handed a place just as it was cancelled: pass it on
+            raise
+        finally:
+            WAITING.dec()
+            if not handed.done():
+                handed.cancel()
+            if handed in self._waiting:
+                self._waiting.remove(handed)
+        if handed.cancelled():
+            return (
+                f"no place freed within {self.wait_seconds:g} s among the service's {self.limit} requests in"
+                " progress; nothing was recorded, try again"
+            )
+        return None
+
+    def _release(self) -> None:
+        """A request is done: its place goes to the request waiting longest, or is free."""
+        while self._waiting:
+            handed = self._waiting.popleft()
+            if not handed.done():
+                handed.set_result(None)
+                return
+        self._count(-1)
+
+    def _count(self, change: int) -> None:
+        self.in_progress += change
+        IN_PROGRESS.set(self.in_progress)
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.max_body_bytes
