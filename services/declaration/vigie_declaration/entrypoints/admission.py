@@ -5,14 +5,17 @@ done for it: a body over the size limit is refused (413) without being read furt
 not arrive in time is refused (408), and a client that hangs up is let go. Only then does the
 request count among those in progress, so a slow or stalled sender holds no place.
 
-Beyond ``limit`` requests in progress the next ones wait for a place, first come first served, at
-most ``waiting`` of them and for at most ``wait_seconds`` each: a machine busy for a moment (a burst
-of events behind the intake, a pause of the database) delays a partner rather than refusing it. Past
-that, the request is answered ``503`` with ``Retry-After``, before the credential is even looked up:
-taking on more than the service can do only makes every request late, the ones already accepted
-included, and holds them all in memory meanwhile; the room is full at once in a flood, so a flood is
-refused at once. A refused request left no trace, so the partner sends it again; its
-Idempotency-Key makes that safe.
+Beyond ``limit`` requests in progress the next ones wait for a place, at most ``waiting`` of them
+and for at most ``wait_seconds`` each: a machine busy for a moment (a burst of events behind the
+intake, a pause of the database) delays a partner rather than refusing it. A place that frees goes to
+the newest waiting, and a newcomer to a full room takes the place of the oldest, which is refused:
+in a flood the room is full all along, and serving it oldest first would make every request taken
+wait its whole turn, whereas newest first they are taken at once and the refused learn it within a
+moment (adaptive LIFO, as request queues under overload do). A request refused is answered ``503``
+with ``Retry-After``, before the credential is even looked up: taking on more than the service can
+do only makes every request late, the ones already accepted included, and holds them all in memory
+meanwhile. A refused request left no trace, so the partner sends it again; its Idempotency-Key
+makes that safe.
 """
 
 import asyncio
@@ -51,8 +54,9 @@ class IntakeAdmission:
         self.waiting_limit = waiting
         self.wait_seconds = wait_seconds
         self.in_progress = 0
-        # Each waiting request's future, resolved when a finished request hands it its place.
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        # Each waiting request's future, oldest first: True once a finished request hands it its
+        # place, False once a newer one takes its place in the room.
+        self._waiting: deque[asyncio.Future[bool]] = deque()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/v1/declarations"):
@@ -79,45 +83,42 @@ class IntakeAdmission:
             self._release()
 
     async def _place(self) -> str | None:
-        """Take a place, at once or once one is handed over while waiting; or why not."""
-        if self.in_progress < self.limit and not self._waiting:
+        """Take a place, at once or once one is handed over while waiting; or say why not."""
+        # A place is handed over to the waiting before it frees: free places and someone still
+        # waiting (not one that gave up and has yet to leave the room) never go together.
+        if self.in_progress < self.limit and all(w.done() for w in self._waiting):
             self._count(+1)
             return None
-        if len(self._waiting) >= self.waiting_limit:
-            return (
-                f"the service has {self.limit} requests in progress and {self.waiting_limit} waiting, its most;"
-                " nothing was recorded, try again"
-            )
-        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        full = f"the service has {self.limit} requests in progress and {self.waiting_limit} waiting, its most"
+        if self.waiting_limit == 0:
+            return f"{full}; nothing was recorded, try again"
+        while len(self._waiting) >= self.waiting_limit:
+            oldest = self._waiting.popleft()
+            if not oldest.done():
+                oldest.set_result(False)  # it gives way
+        handed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append(handed)
         WAITING.inc()
         try:
-            await asyncio.wait_for(handed, self.wait_seconds)
+            placed = await asyncio.wait_for(handed, self.wait_seconds)
         except TimeoutError:
-            pass  # wait_for cancelled it: no place will be handed to it now
+            return f"no place freed within {self.wait_seconds:g} s; nothing was recorded, try again"
         except BaseException:
-            if handed.done() and not handed.cancelled():
+            if handed.done() and not handed.cancelled() and handed.result():
                 self._release()  # handed a place just as it was cancelled: pass it on
             raise
         finally:
             WAITING.dec()
-            if not handed.done():
-                handed.cancel()
             if handed in self._waiting:
                 self._waiting.remove(handed)
-        if handed.cancelled():
-            return (
-                f"no place freed within {self.wait_seconds:g} s among the service's {self.limit} requests in"
-                " progress; nothing was recorded, try again"
-            )
-        return None
+        return None if placed else f"{full}, newer requests first; nothing was recorded, try again"
 
     def _release(self) -> None:
-        """A request is done: its place goes to the request waiting longest, or is free."""
+        """A request is done: its place goes to the newest waiting, or is free."""
         while self._waiting:
-            handed = self._waiting.popleft()
+            handed = self._waiting.pop()
             if not handed.done():
-                handed.set_result(None)
+                handed.set_result(True)
                 return
         self._count(-1)
 
