@@ -678,8 +678,8 @@ async def read_declaration(
 
 
 async def _campaign_sizes(session: AsyncSession, threat: dict[str, Any] | None) -> dict[UUID, int]:
-    links = [*(threat or {}).get("campaigns", []), (threat or {}).get("parent_incident")]
-    ids = {UUID(link["id"]) for link in links if link}
+    threat = threat or {}
+    ids = {UUID(link["id"]) for link in [*threat.get("campaigns", []), threat.get("parent_incident")] if link}
     if not ids:
         return {}
     rows = await session.execute(
