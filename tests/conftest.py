@@ -58,6 +58,9 @@ async def stack(stack_config: StackConfig, receiver: WebhookReceiver, mailbox: M
                 # Spans go to the stack's Zipkin, as in the dev stack, a little sooner.
                 "OTEL_TRACES_EXPORTER": "zipkin",
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
+                # The suite fails to authenticate on purpose many times from one address; the
+                # brake itself is tried from an address of its own (test_security_smaller.py).
+                "VIGIE_FAILED_AUTHENTICATIONS_PER_MINUTE": "100",
             },
             # A body still arriving after 2 s is refused; a request waits 5 s for a place, time
             # enough to watch it wait (test_admission.py).
@@ -127,7 +130,31 @@ async def national_api(stack: Stack, credentials: dict[str, dict[str, str]]) -> 
         yield national
 
 
+async def reads_figures(client: httpx.AsyncClient) -> None:
+    """Wait until the stats service knows the client's credential: it learns of credentials from
+    the declaration service's events, a moment after they are created."""
+
+    async def known() -> bool:
+        return (await client.get("/v1/stats", params={"group_by": "region", "public": "false"})).status_code == 200
+
+    for _ in range(150):
+        if await known():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the stats service never learnt of the credential")
+
+
 @pytest_asyncio.fixture(scope="session")
-async def stats_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+async def stats_api(stack: Stack, credentials: dict[str, dict[str, str]]) -> AsyncIterator[httpx.AsyncClient]:
+    """The stats API as CERT Santé: every exact figure."""
+    headers = {"Authorization": f"Bearer {credentials['national']['secret']}"}
+    async with httpx.AsyncClient(base_url=stack.config.service_url("stats"), timeout=10, headers=headers) as client:
+        await reads_figures(client)
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def public_stats(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The stats API as anybody: no credential."""
     async with httpx.AsyncClient(base_url=stack.config.service_url("stats"), timeout=10) as client:
         yield client

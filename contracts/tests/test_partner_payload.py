@@ -1,12 +1,13 @@
 """The partner payload v1: what partners may send, and the precise refusal of everything else."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from vigie_contracts.declaration import DeclarationContent
+from vigie_contracts.declaration import TEXT_PATTERN, DeclarationContent, Provider
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -90,3 +91,19 @@ def test_the_nul_character_is_refused_by_field() -> None:
     )
     assert set(errors) == {"description", "declarant.name"}
     assert "NUL" in errors["description"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a", " a ", "Hôpital", "\ta\n", "", " ", "\t\n", "\x1c", "\u2003", "a\x00b", "\x00", "\ufeff", "x" * 3],
+)
+def test_the_published_text_pattern_says_what_the_service_accepts(text: str) -> None:
+    """A partner validating against the schema refuses what the service would (the schema may
+    be stricter, never looser)."""
+    said = re.search(TEXT_PATTERN, text) is not None
+    try:
+        Provider(name=text)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert not said or accepted, repr(text)

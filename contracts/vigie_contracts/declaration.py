@@ -23,6 +23,9 @@ from .finess import parse_finess
 # A partner's clock may run slightly ahead of ours; beyond this, "detected in the future"
 # is an error in the payload, not clock skew.
 CLOCK_SKEW = timedelta(minutes=5)
+# No health information system incident is declared from before this: a date earlier is a
+# mistake in the payload (and one every service downstream could not store, 0001-01-01+14:00).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 MAX_DESCRIPTION = 10_000
 MAX_INDICATORS = 500
@@ -99,6 +102,15 @@ def _valid_finess(value: str) -> str:
     return parse_finess(value).number
 
 
+def _not_before_1990(value: datetime) -> datetime:
+    if value < EARLIEST:
+        raise ValueError("must not be before 1990-01-01")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_not_before_1990)]
+
+
 def _no_nul(value: str) -> str:
     # PostgreSQL stores no NUL character in text or JSON: refuse it here, by field, rather than
     # fail when storing.
@@ -108,17 +120,32 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+# What the validators above enforce, said in the published schema so that a partner's own
+# validator refuses the same: no NUL anywhere, and something besides blanks (the service strips
+# blanks at either end, then counts what is left). The validators give the precise message.
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00-\x1f][^\x00]*$"
+_TEXT = {"pattern": TEXT_PATTERN}
 
 
 FinessNumber = Annotated[
     str,
-    Field(min_length=9, max_length=9, examples=["750712184"]),
+    # The shape (a département, 2A/2B, or 970x, then digits); the check digit is checked after.
+    Field(
+        min_length=9,
+        max_length=9,
+        json_schema_extra={"pattern": r"^(?:[0-9]{2}|2[ABab])[0-9]{7}$"},
+        examples=["750712184"],
+    ),
     AfterValidator(_valid_finess),
 ]
-ShortText = Annotated[str, Field(min_length=1, max_length=200), NoNul]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=_TEXT), NoNul]
 Email = Annotated[
     str,
-    Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["rssi@chu.example.fr"]),
+    Field(
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$",
+        examples=["rssi@chu.example.fr"],
+    ),
     NoNul,
 ]
 
@@ -155,7 +182,7 @@ class Impacts(_Strict):
 
 class Indicator(_Strict):
     type: IndicatorType
-    value: Annotated[str, Field(min_length=1, max_length=2048), NoNul]
+    value: Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra=_TEXT), NoNul]
 
 
 class Provider(_Strict):
@@ -167,11 +194,11 @@ class DeclarationContent(_Strict):
 
     structure: Structure
     declarant: Declarant
-    detected_at: AwareDatetime
-    started_at: AwareDatetime | None = None
+    detected_at: Instant
+    started_at: Instant | None = None
     origin: Origin
     category: Category
-    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION), NoNul]
+    description: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra=_TEXT), NoNul]
     status: IncidentStatus
     scope: Annotated[list[Scope], Field(max_length=len(Scope))] = []
     impacts: Impacts = Impacts()
@@ -179,7 +206,7 @@ class DeclarationContent(_Strict):
     provider: Provider | None = None
     support_requested: bool = False
     # When the structure notified the CNIL of a personal-data breach (GDPR art. 33), if it did.
-    cnil_notified_at: AwareDatetime | None = None
+    cnil_notified_at: Instant | None = None
 
     @field_validator("detected_at")
     @classmethod

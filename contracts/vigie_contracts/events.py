@@ -1,7 +1,8 @@
 """Event envelope and the v1 events of each topic.
 
-Every event is one envelope: who produced what, when, about which declaration, and its data.
-The declaration id is also the Kafka key, so all events of one declaration stay in order.
+Every event is one envelope: who produced what, when, about which aggregate (a declaration, or a
+credential), and its data. The aggregate's id is also the Kafka key, so all events of one
+declaration stay in order.
 """
 
 from datetime import date
@@ -12,22 +13,47 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .declaration import DeclarationContent, IndicatorType
-from .topics import DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED, TopicSpec
+from .topics import (
+    CREDENTIAL_CHANGED,
+    DECLARATION_ENRICHED,
+    DECLARATION_SUBMITTED,
+    NOTIFICATION_DISPATCHED,
+    TopicSpec,
+)
 
 Reference = Annotated[str, Field(pattern=r"^VIG-\d{4}-\d{6,}$", examples=["VIG-2026-000042"])]
 
 
-class Envelope(BaseModel):
+class BaseEnvelope(BaseModel):
+    """What every event says of itself, whatever it is about."""
+
     model_config = ConfigDict(frozen=True)
 
     topic: ClassVar[TopicSpec]
+    aggregate_type: ClassVar[str]
 
     event_id: UUID
     type: str
     schema_version: str  # each event's major.minor: its topic's name carries the major
     occurred_at: AwareDatetime
     producer: str
+
+    @property
+    def key(self) -> UUID:
+        """The id of what the event is about: its Kafka key."""
+        raise NotImplementedError
+
+
+class Envelope(BaseEnvelope):
+    """An event of one declaration."""
+
+    aggregate_type: ClassVar[str] = "declaration"
+
     declaration_id: UUID
+
+    @property
+    def key(self) -> UUID:
+        return self.declaration_id
 
 
 class RevisionKind(StrEnum):
@@ -153,6 +179,17 @@ class CampaignLink(BaseModel):
     declarations: int
 
 
+class DeclarantView(BaseModel):
+    """What the declaration's own facts and the threat intelligence give, without what other
+    declarations taught (a campaign, a shared provider's other incidents): what its declarant
+    is shown. Other partners' incidents are not theirs to learn of, even as a count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    classification: Classification = Classification()
+
+
 class EnrichedData(SubmittedData):
     departement: Place
     region: Place
@@ -167,6 +204,7 @@ class EnrichedData(SubmittedData):
     parent_incident: CampaignLink | None = None
     # How many incidents this structure declared in the twelve months to this one, itself included.
     structure_incidents_12_months: int = 1
+    declarant_view: DeclarantView | None = None
 
 
 class DeclarationEnriched(Envelope):
@@ -240,15 +278,55 @@ class NotificationDispatched(Envelope):
     data: DispatchedData
 
 
-Event = DeclarationSubmitted | DeclarationEnriched | NotificationDispatched
-EVENTS: tuple[type[Envelope], ...] = (
+class CredentialKind(StrEnum):
+    partner = "partner"  # declares for its structures, reads what it declared
+    ars = "ars"  # reads its region's declarations and exact figures
+    national = "national"  # CERT Santé: reads everything
+
+
+class CredentialData(BaseModel):
+    """A credential as a service that checks it needs it: whom it acts for, what it may read,
+    and the SHA-256 of its secret (256 random bits: the hash gives nothing to guess from)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    principal: str
+    kind: CredentialKind
+    name: str
+    region_code: str | None = None  # an ARS credential's region (INSEE code)
+    secret_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    created_at: AwareDatetime
+    revoked_at: AwareDatetime | None = None
+
+
+class CredentialChanged(BaseEnvelope):
+    """A credential that reads figures (ARS, national) was created or revoked. The declaration
+    service, which issues credentials, publishes it; the stats service keeps a copy to check the
+    credentials presented to it. The topic is compacted: the latest state of each credential
+    stays, for good."""
+
+    topic = CREDENTIAL_CHANGED
+    aggregate_type: ClassVar[str] = "credential"
+    type: Literal["credential.changed"] = "credential.changed"
+    schema_version: Literal["1.0"] = "1.0"
+    credential_id: UUID
+    data: CredentialData
+
+    @property
+    def key(self) -> UUID:
+        return self.credential_id
+
+
+Event = DeclarationSubmitted | DeclarationEnriched | NotificationDispatched | CredentialChanged
+EVENTS: tuple[type[BaseEnvelope], ...] = (
     DeclarationSubmitted,
     DeclarationEnriched,
     NotificationDispatched,
+    CredentialChanged,
 )
 
 
-def event_type_for_topic(topic: str) -> type[Envelope]:
+def event_type_for_topic(topic: str) -> type[BaseEnvelope]:
     for event in EVENTS:
         if event.topic.name == topic:
             return event
@@ -257,7 +335,12 @@ def event_type_for_topic(topic: str) -> type[Envelope]:
 
 __all__ = [
     "EVENTS",
+    "BaseEnvelope",
     "Channel",
+    "CredentialChanged",
+    "CredentialData",
+    "CredentialKind",
+    "DeclarantView",
     "DeclarationEnriched",
     "DeclarationSubmitted",
     "DeliveryOutcome",

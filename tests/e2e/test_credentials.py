@@ -29,12 +29,8 @@ async def test_the_secret_is_shown_once_and_only_its_hash_is_kept(stack: Stack) 
     listing = await asyncio.to_thread(stack.services["declaration"].command, "credentials", "list", "--json")
     assert secret not in listing.stdout
     mine = next(c for c in json.loads(listing.stdout) if c["id"] == created["id"])
-    assert (mine["kind"], mine["principal"], mine["region"], mine["revoked_at"]) == (
-        "ars",
-        "ars:ars-occ",
-        "76",
-        None,
-    )
+    assert (mine["kind"], mine["region"], mine["revoked_at"]) == ("ars", "76", None)
+    assert mine["principal"].startswith("ars:ars-occitanie-")
 
 
 async def test_a_credential_with_an_impossible_scope_is_refused(stack: Stack) -> None:

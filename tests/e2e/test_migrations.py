@@ -94,6 +94,41 @@ async def test_campaign_sizes_start_from_what_the_declarations_were_told(stack: 
         assert {r["id"]: r["declarations"] for r in sizes} == {campaign: 5, provider: 3}
 
 
+async def test_credentials_made_before_principals_keep_their_organisation_and_reach_stats(stack: Stack) -> None:
+    async with scratch_database(stack, "declaration") as (engine, db):
+        await migrate(engine, DECLARATION_MIGRATIONS, revision="0004")
+        at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        made = [
+            (uuid4(), "partner:editeur-a", "partner", "Editeur A", None),
+            (uuid4(), "partner:editeur-a", "partner", "Éditeur A", None),  # folded into one, as before
+            (uuid4(), "ars:ars-cor", "ars", "ARS Corse", "94"),
+            (uuid4(), "national:cert-sante", "national", "CERT Santé", None),
+        ]
+        await db.executemany(
+            "INSERT INTO credentials (id, principal, kind, name, token_hash, token_hint, region_code, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, 'vig…', $6, $7)",
+            [(i, p, k, n, uuid4().bytes * 2, r, at) for i, p, k, n, r in made],
+        )
+
+        await migrate(engine, DECLARATION_MIGRATIONS)
+
+        principals = await db.fetch("SELECT id, kind, name FROM principals ORDER BY id")
+        assert [(r["id"], r["kind"]) for r in principals] == [
+            ("ars:ars-cor", "ars"),
+            ("national:cert-sante", "national"),
+            ("partner:editeur-a", "partner"),
+        ]
+        kept = await db.fetch("SELECT id, principal FROM credentials")
+        assert {r["id"]: r["principal"] for r in kept} == {i: p for i, p, *_ in made}
+        # The credentials that read figures are announced to the stats service through the outbox.
+        announced = await db.fetch("SELECT topic, aggregate_id, payload FROM outbox ORDER BY id")
+        assert [(r["topic"], r["aggregate_id"]) for r in announced] == [
+            ("credential.changed.v1", str(made[2][0])),
+            ("credential.changed.v1", str(made[3][0])),
+        ]
+        assert json.loads(announced[0]["payload"])["data"]["region_code"] == "94"
+
+
 def _migrate_in_own_process(url: str, folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vigie_kit.migrate", str(folder), "enrichment"],

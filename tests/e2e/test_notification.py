@@ -124,7 +124,7 @@ async def test_a_receiver_that_fails_three_times_gets_it_after_retries(
 
 
 async def test_a_receiver_that_never_answers_is_dead_lettered_without_slowing_the_others(
-    stack: Stack, api: httpx.AsyncClient, receiver: WebhookReceiver
+    stack: Stack, api: httpx.AsyncClient, national_api: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     await settle(stack)
     receiver.behaviour["ars-may"] = Behaviour(hang=True)
@@ -161,7 +161,8 @@ async def test_a_receiver_that_never_answers_is_dead_lettered_without_slowing_th
         failed = await asyncio.to_thread(stack.services["notification"].command, "deliveries", "failed")
         assert sum(ref in failed.stdout for ref in mayotte) == 3
         assert "no answer before the timeout" in failed.stdout
-        state = (await api.get(f"/v1/declarations/{ids[0]}")).json()
+        # CERT Santé reads every outcome and its error; the partner, what was sent.
+        state = (await national_api.get(f"/v1/declarations/{ids[0]}")).json()
         hung = next(
             n for n in state["notifications"] if n["recipient"]["code"] == "ars-may" and n["channel"] == "webhook"
         )

@@ -22,8 +22,9 @@ from vigie_contracts.finess import parse_finess, with_check_digit
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_stack.samples import declaration
 from vigie_stack.stack import Stack
-from vigie_stats.domain.disclosure import MASKED, UNDER, Table, audit
+from vigie_stats.domain.disclosure import MASKED, UNDER
 
+from ..support.differencing import PublishedTable, bounds_of, months_of, pairs, worked_out
 from ..support.pipeline import query, settle
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -166,6 +167,15 @@ async def test_structures_declaring_again_and_again(year: list[Posted], stats_ap
     assert body["structures"] == len(per_structure)
     assert body["more_than_2"] == sum(1 for n in per_structure.values() if n > 2) > 0
     assert body["more_than_4"] == sum(1 for n in per_structure.values() if n > 4) > 0
+    # The whole distribution, so that "more than 2" can be read as "3 or more" or "2 or more".
+    times = Counter(min(n, 5) for n in per_structure.values())
+    assert body["declarations_per_structure"] == {
+        "1": times[1],
+        "2": times[2],
+        "3": times[3],
+        "4": times[4],
+        "5+": times[5],
+    }
 
 
 async def test_time_to_tell_the_ars_per_region(stack: Stack, year: list[Posted], stats_api: httpx.AsyncClient) -> None:
@@ -227,16 +237,28 @@ async def test_csv_exports_say_what_json_says(year: list[Posted], stats_api: htt
                 tuple(g["key"]): g["count"] for g in body["groups"]
             }
         elif path.endswith("structures"):
-            assert {r["figure"]: int(r["count"]) for r in rows} == {k: v for k, v in body.items() if k != "public"}
+            figures = {k: body[k] for k in ("structures", "more_than_2", "more_than_4")}
+            figures |= {f"declared_{k}": v for k, v in body["declarations_per_structure"].items()}
+            assert {r["figure"]: int(r["count"]) for r in rows} == figures
         else:
             assert [r["region" if "region" in r else "key"] for r in rows] == [str(g["key"]) for g in body["groups"]]
 
 
-async def test_public_figures_hide_every_small_cell_and_give_none_away(
-    year: list[Posted], stats_api: httpx.AsyncClient
+@pytest_asyncio.fixture(scope="module")
+async def publication(year: list[Posted], stats_api: httpx.AsyncClient) -> dict[str, Any]:
+    """CERT Santé publishes the year: its figures are decided once, and frozen."""
+    response = await stats_api.post(f"/v1/stats/publications/{YEAR}", timeout=120)
+    assert response.status_code == 201, response.text
+    published: dict[str, Any] = response.json()
+    return published
+
+
+async def test_published_figures_hide_every_small_cell_and_give_none_away(
+    year: list[Posted], publication: dict[str, Any], public_stats: httpx.AsyncClient
 ) -> None:
+    assert publication["declarations"] == len(in_year(year, YEAR))
     truth = Counter((i.region, i.payload["category"]) for i in in_year(year, YEAR))
-    body = await get(stats_api, "/v1/stats", group_by="region,category", public="true", **PERIOD)
+    body = await get(public_stats, "/v1/stats", group_by="region,category", **PERIOD)
     assert body["public"] is True
     shown = {tuple(g["key"]): g["count"] for g in body["groups"]}
     assert len(shown) == len(REGIONS) * 13
@@ -246,50 +268,85 @@ async def test_public_figures_hide_every_small_cell_and_give_none_away(
             assert value == UNDER, cell
         else:
             assert value in (actual, MASKED), cell
-    # Rebuild the published table and check, as an observer would, that no small cell is pinned.
-    margins = body["margins"]
-    table = Table(
-        rows=list(REGIONS),
-        columns=[g["key"] for g in margins["category"]],
-        counts={cell: truth.get(cell, 0) for cell in shown},
-        hidden={cell: v for cell, v in shown.items() if isinstance(v, str)},
-    )
-    table.hidden.update({("row", g["key"]): g["count"] for g in margins["region"] if isinstance(g["count"], str)})
-    table.hidden.update({("column", g["key"]): g["count"] for g in margins["category"] if isinstance(g["count"], str)})
-    assert audit(table)
-    # The public view by region is that table's margin: no second way to work a cell out.
-    regions = await get(stats_api, "/v1/stats", group_by="region", public="true", **PERIOD)
-    assert {g["key"]: g["count"] for g in regions["groups"]} == {g["key"]: g["count"] for g in margins["region"]}
+    # The public view by region is that table's margin: one figure, shown alike.
+    regions = await get(public_stats, "/v1/stats", group_by="region", **PERIOD)
+    assert {g["key"]: g["count"] for g in regions["groups"]} == {
+        g["key"]: g["count"] for g in body["margins"]["region"]
+    }
+
+
+@pytest.mark.parametrize("dimension", ["region", "category", "origin"])
+async def test_no_two_published_tables_of_nested_or_adjacent_periods_give_a_small_count_away(
+    publication: dict[str, Any], public_stats: httpx.AsyncClient, dimension: str
+) -> None:
+    # Every published table of the year, read as anybody reads them, then attacked in pairs by
+    # an independent solver (tests/support/differencing.py).
+    periods = [str(YEAR), *(f"{YEAR}-Q{q}" for q in range(1, 5)), *(f"{YEAR}-{m:02d}" for m in range(1, 13))]
+    tables = []
+    for period in periods:
+        first, last = bounds_of(period)
+        body = await get(public_stats, "/v1/stats", group_by=dimension, **{"from": str(first), "to": str(last)})
+        assert body["period"] == period
+        tables.append(
+            PublishedTable(period, months_of(period), {g["key"]: g["count"] for g in body["groups"]}, body["total"])
+        )
+    assert any(isinstance(t.total, int) for t in tables)
+    assert [found for a, b in pairs(tables) for found in worked_out(a, b)] == []
+
+
+BROWSER_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 async def test_the_dashboard_renders_the_figures_in_a_real_browser(
-    stack: Stack, year: list[Posted], stats_api: httpx.AsyncClient
+    stack: Stack,
+    year: list[Posted],
+    publication: dict[str, Any],
+    credentials: dict[str, dict[str, str]],
+    stats_api: httpx.AsyncClient,
 ) -> None:
     items = in_year(year, YEAR)
     shots = stack.config.state / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    origin = stack.config.service_url("stats")
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1440, "height": 900}, locale="fr-FR")
             requests: list[str] = []
             page.on("request", lambda request: requests.append(request.url))
-            response = await page.goto(f"{stack.config.service_url('stats')}/tableau-de-bord?year={YEAR}")
+
+            # Anybody: the published year, no small count.
+            response = await page.goto(f"{origin}/tableau-de-bord?year={YEAR}")
             assert response is not None
             assert response.ok
             assert await page.locator("html").get_attribute("lang") == "fr"
+            assert await page.inner_text('[data-testid="declarations"] .figure') == str(len(items))
+            for code in REGIONS:
+                shown = await page.locator(f'[data-testid="map"] [data-region="{code}"]').get_attribute("data-count")
+                actual = sum(1 for i in items if i.region == code)
+                assert shown == UNDER if actual < 5 else shown in (str(actual), MASKED)
+            await page.screenshot(path=str(shots / "tableau-de-bord-public.png"), full_page=True)
+
+            # CERT Santé signs in with its credential on the form, and sees every exact figure.
+            await page.click("text=Se connecter")
+            await page.fill("#credential", credentials["national"]["secret"])
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{origin}/tableau-de-bord")
+            await page.goto(f"{origin}/tableau-de-bord?year={YEAR}")
+            assert "CERT Santé" in await page.inner_text('[data-testid="signed-in"]')
+            cookie = next(c for c in await page.context.cookies() if c["name"] == "vigie_session")
+            assert cookie["httpOnly"]
+            assert cookie["sameSite"] == "Strict"
+            assert credentials["national"]["secret"] not in page.url
             assert await page.inner_text('[data-testid="declarations"] .figure') == str(len(items))
             malicious = sum(1 for i in items if i.payload["origin"] == "malicious")
             assert (
@@ -324,7 +381,11 @@ async def test_the_dashboard_renders_the_figures_in_a_real_browser(
 
             await page.screenshot(path=str(shots / "tableau-de-bord.png"), full_page=True)
             assert (shots / "tableau-de-bord.png").stat().st_size > 20_000
-            origin = stack.config.service_url("stats")
+
+            # Signing out ends the session: the page is the published one again.
+            await page.click("text=Se déconnecter")
+            await page.wait_for_url(f"{origin}/tableau-de-bord")
+            assert await page.locator('[data-testid="signed-in"]').count() == 0
             assert all(url.startswith(origin) for url in requests), "nothing fetched from elsewhere"
         finally:
             await browser.close()

@@ -64,7 +64,7 @@ async def test_redelivered_events_produce_no_second_enrichment_notification_or_c
 
 
 async def test_outcomes_of_one_delivery_arriving_together_and_out_of_order_keep_the_latest_attempt(
-    stack: Stack, api: httpx.AsyncClient
+    stack: Stack, api: httpx.AsyncClient, national_api: httpx.AsyncClient
 ) -> None:
     response = await api.post("/v1/declarations", json=declaration(finess=finess_in("11", 770002)))
     declaration_id, reference = response.json()["id"], response.json()["reference"]
@@ -110,7 +110,7 @@ async def test_outcomes_of_one_delivery_arriving_together_and_out_of_order_keep_
         await producer.stop()
     await settle(stack)
 
-    state = (await api.get(f"/v1/declarations/{declaration_id}")).json()
+    state = (await national_api.get(f"/v1/declarations/{declaration_id}")).json()
     (made_up,) = [n for n in state["notifications"] if n["at"].startswith("2026-11-23T10:0")]
     assert (made_up["attempt"], made_up["outcome"], made_up["error"]) == (2, "sent", None)
     seen = [t["what"] for t in state["timeline"] if t["detail"].get("recipient") == "cert-sante"]

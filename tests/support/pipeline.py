@@ -211,7 +211,9 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 async def scrape(stack: Stack, service: str) -> Samples:
-    async with httpx.AsyncClient(base_url=stack.config.service_url(service), timeout=10) as client:
+    """The service's metrics, as the operators' scraper reads them (with the metrics token)."""
+    headers = {"Authorization": f"Bearer {stack.config.metrics_token}"}
+    async with httpx.AsyncClient(base_url=stack.config.service_url(service), timeout=10, headers=headers) as client:
         response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")

@@ -34,7 +34,7 @@ from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vigie_contracts.events import Envelope
+from vigie_contracts.events import BaseEnvelope, Envelope
 from vigie_contracts.topics import TopicSpec
 
 from .db import driver
@@ -44,7 +44,7 @@ from .telemetry import DECLARATION_ID, context_from_headers
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-E = TypeVar("E", bound=Envelope)
+E = TypeVar("E", bound=BaseEnvelope)
 Handler = Callable[[asyncpg.Connection, E], Awaitable[None]]
 BatchHandler = Callable[[asyncpg.Connection, Sequence[E]], Awaitable[None]]
 
@@ -168,7 +168,7 @@ async def apply_events(
 
 
 @contextlib.contextmanager
-def processing(event: Envelope) -> Iterator[None]:
+def processing(event: BaseEnvelope) -> Iterator[None]:
     """In a batch handler, make ``event``'s own process span current, for work that continues
     its trace (an event published, a delivery planned)."""
     span = _BATCH_SPANS.get().get(event.event_id)
@@ -180,7 +180,7 @@ def processing(event: Envelope) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope) -> Iterator[Span]:
+def _process_span(group: str, record: ConsumerRecord[Any, Any], event: BaseEnvelope) -> Iterator[Span]:
     """The span of one event's processing, the child of the span that published it."""
     with tracer.start_as_current_span(
         f"{record.topic} process",
@@ -194,7 +194,7 @@ def _process_span(group: str, record: ConsumerRecord[Any, Any], event: Envelope)
             "messaging.destination.partition.id": str(record.partition),
             "messaging.kafka.offset": record.offset,
             "messaging.message.id": str(event.event_id),
-            DECLARATION_ID: str(event.declaration_id),
+            **({DECLARATION_ID: str(event.declaration_id)} if isinstance(event, Envelope) else {}),
         },
     ) as span:
         yield span
@@ -376,8 +376,8 @@ class BatchProcessor(Generic[E]):
             return
         ends = await consumer.end_offsets(partitions)
         starts = await consumer.beginning_offsets(partitions)
-        for partition in partitions:
-            committed = await consumer.committed(partition)
+        committed_offsets = await asyncio.gather(*(consumer.committed(partition) for partition in partitions))
+        for partition, committed in zip(partitions, committed_offsets, strict=True):
             position = starts[partition] if committed is None else committed
             CONSUMER_LAG.labels(self.subscription.group, partition.topic, str(partition.partition)).set(
                 max(ends[partition] - position, 0)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
@@ -61,11 +61,14 @@ OUTBOX_OLDEST_AGE = Gauge(
 )
 
 
-def metrics_router(refreshers: list[Refresh]) -> APIRouter:
-    """``GET /metrics``, in the Prometheus text format, gauges read at the moment of the scrape."""
+def metrics_router(refreshers: list[Refresh], operator: Callable[..., Awaitable[None]]) -> APIRouter:
+    """``GET /metrics``, in the Prometheus text format, gauges read at the moment of the scrape,
+    for the ``operator`` alone (a dependency that refuses anyone else)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/metrics", response_class=Response, summary="Prometheus metrics")
+    @router.get(
+        "/metrics", response_class=Response, summary="Prometheus metrics (operators)", dependencies=[Depends(operator)]
+    )
     async def metrics() -> Response:
         for refresh in refreshers:
             try:

@@ -18,7 +18,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from vigie_contracts.events import Envelope
+from vigie_contracts.events import BaseEnvelope
 
 from .db import driver
 from .kafka import BrokerConnection
@@ -40,19 +40,17 @@ _STAGE = sa.insert(OUTBOX)
 # commits, Kafka having acknowledged them all, they are still there for the next relay.
 _TAKE_OLDEST = (
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1)"
-    " RETURNING id, topic, aggregate_id, payload::text AS payload, headers"
+    " RETURNING id, topic, aggregate_type, aggregate_id, payload::text AS payload, headers"
 )
 
 
-def outbox_message(
-    event: Envelope, *, aggregate_type: str = "declaration", trace: dict[str, str] | None = None
-) -> OutboxRow:
+def outbox_message(event: BaseEnvelope, *, trace: dict[str, str] | None = None) -> OutboxRow:
     """The outbox row of ``event``, carrying a trace context for the relay to continue: ``trace``
     (W3C headers taken where the event's work began), else the current one."""
     return {
         "event_id": event.event_id,
-        "aggregate_type": aggregate_type,
-        "aggregate_id": str(event.declaration_id),
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": str(event.key),
         "type": event.type,
         "topic": event.topic.name,
         "payload": event.model_dump(mode="json"),
@@ -72,7 +70,7 @@ async def stage(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
         await session.execute(_STAGE, list(rows))
 
 
-async def add_events(session: AsyncSession, events: Sequence[Envelope]) -> None:
+async def add_events(session: AsyncSession, events: Sequence[BaseEnvelope]) -> None:
     """Stage events in the outbox of the session's transaction; they publish once it commits."""
     await stage(session, [outbox_message(event) for event in events])
 
@@ -175,7 +173,7 @@ class OutboxRelay:
                 "messaging.destination.name": topic,
                 "messaging.kafka.message.key": key,
                 "messaging.message.id": row_headers.get("event_id", ""),
-                DECLARATION_ID: key,
+                **({DECLARATION_ID: key} if row["aggregate_type"] == "declaration" else {}),
             },
         )
         with trace.use_span(span, end_on_exit=False):

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .access import FailedAttempts, SecretsStayOutOfUrls, bearer_secret, client_address, same_secret
 from .consumer import BatchProcessor, E, Subscription, subscribe
 from .db import Sessions, create_engine, sessions
-from .http import health_router, install_problem_handlers
+from .http import Problem, health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
 from .metrics import CONSUMER_LAG, Refresh, metrics_router
 from .migrate import UNREACHABLE
@@ -57,6 +58,8 @@ class Service:
             self._gauges.append(self._measure_outbox)
         self._engine: AsyncEngine | None = None
         self._sessions: Sessions | None = None
+        # Failed authentications per client address, braked alike on every route that checks one.
+        self.failed_attempts = FailedAttempts(settings.failed_authentications_per_minute)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -88,8 +91,8 @@ class Service:
 
     async def _measure_lag(self) -> None:
         CONSUMER_LAG.clear()  # partitions revoked since the last scrape are no longer ours
-        for processor in self.processors:
-            await processor.measure_lag()
+        # At once: each asks the broker a few questions, and a scrape gives them two seconds in all.
+        await asyncio.gather(*(processor.measure_lag() for processor in self.processors))
 
     async def _measure_outbox(self) -> None:
         await measure_backlog(self.engine)
@@ -231,9 +234,24 @@ class Service:
         )
         app.state.service = self
         install_problem_handlers(app)
+        app.add_middleware(SecretsStayOutOfUrls)
         app.include_router(health_router({"database": self.database_ready, "kafka": self.kafka_ready}))
-        app.include_router(metrics_router(self._gauges))
+        app.include_router(metrics_router(self._gauges, self._operator))
         return app
+
+    async def _operator(self, request: Request) -> None:
+        """The operators' scraper, known by the token whose SHA-256 the settings hold: metrics
+        say how much each agency is told and how often it fails, which is nobody else's."""
+        expected = self.settings.metrics_token_sha256
+        if not expected:
+            raise Problem(403, "metrics are served to the operators' scraper only; none is configured here")
+        self.failed_attempts.check(request)
+        secret = bearer_secret(request)
+        if secret is None or not same_secret(secret, bytes.fromhex(expected)):
+            self.failed_attempts.failed(client_address(request))
+            raise Problem(
+                401, "send the metrics token as Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+            )
 
 
 def _unobserved(scope: MutableMapping[str, Any]) -> bool:

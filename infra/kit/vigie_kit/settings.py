@@ -1,5 +1,6 @@
 """Service settings from the environment (``VIGIE_*``), with defaults that run the local stack."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +18,12 @@ class ServiceSettings(BaseSettings):
     # How many Kafka records a consumer takes at once, and how long it waits to fill a batch.
     consumer_max_records: int = 500
     consumer_batch_timeout_ms: int = 50
+    # Failed authentications one client address may make at once before it must wait (429); as
+    # many are given back over a minute.
+    failed_authentications_per_minute: int = Field(default=10, ge=1)
+    # SHA-256 (hex) of the token the operators' scraper sends for /metrics; without it, /metrics
+    # serves nobody.
+    metrics_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # Outbox relay: rows per Kafka round trip, and the fallback poll when no NOTIFY arrives.
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 1.0

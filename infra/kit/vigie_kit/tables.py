@@ -1,6 +1,7 @@
 """The tables every service keeps beside its own: the outbox it publishes from and the ledger of
 events it has processed. Each service's first migration creates them (``create_kit_tables``)."""
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -8,6 +9,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
+
+from vigie_contracts.nir import mask_nir_in
 
 OUTBOX_CHANNEL = "vigie_outbox"
 
@@ -84,3 +87,23 @@ def create_kit_tables(*, outbox: bool = True) -> None:
     op.execute(
         "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
     )
+
+
+def mask_nir_in_column(table: str, column: str) -> int:
+    """Mask the NIRs an earlier, narrower masking left in a JSONB column (call from a data
+    migration, which holds the rows it reads); returns how many rows changed. Table and column
+    names are the migration's constants, never input."""
+    from alembic import op  # noqa: PLC0415 - only importable while a migration runs
+
+    connection = op.get_bind()
+    rows = connection.execute(sa.text(f"SELECT ctid::text, {column} FROM {table} WHERE {column} IS NOT NULL"))  # noqa: S608
+    changed = 0
+    for row, data in rows.all():
+        masked, count = mask_nir_in(data)
+        if count:
+            connection.execute(
+                sa.text(f"UPDATE {table} SET {column} = CAST(:data AS jsonb) WHERE ctid = CAST(:row AS tid)"),  # noqa: S608
+                {"data": json.dumps(masked), "row": row},
+            )
+            changed += 1
+    return changed

@@ -19,7 +19,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
 from vigie_contracts.nir import mask_nir
@@ -30,8 +30,10 @@ KafkaHeaders = Iterable[tuple[str, bytes]]
 __all__ = [
     "DECLARATION_ID",
     "DECLARATION_REFERENCE",
+    "SECRET_NAMES",
     "DatabaseSpans",
     "JsonLogFormatter",
+    "ScrubbedSpans",
     "context_from_headers",
     "scrub",
     "setup_logging",
@@ -51,6 +53,7 @@ def setup_tracing(service_name: str, *processors: SpanProcessor) -> TracerProvid
 def tracer_provider(service_name: str, *processors: SpanProcessor) -> TracerProvider:
     """A tracer provider exporting where the ``OTEL_*`` variables say."""
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    provider.add_span_processor(ScrubbedSpans())
     for name in os.environ.get("OTEL_TRACES_EXPORTER", "otlp").split(","):
         match name.strip():
             case "otlp":
@@ -72,6 +75,33 @@ def tracer_provider(service_name: str, *processors: SpanProcessor) -> TracerProv
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
+
+
+class ScrubbedSpans(SpanProcessor):
+    """Spans leave the process without a secret or a social security number in what they say of
+    the request: its query (where a careless client puts its token) and any header captured.
+
+    Done as each span starts, when the HTTP server span already holds these attributes and can
+    still take new values; a span is read-only once it ends."""
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        for name, value in (span.attributes or {}).items():
+            if isinstance(value, str) and (name in _SCRUBBED_ATTRIBUTES or ".header." in name):
+                span.set_attribute(name, scrub_query(value) if name == "url.query" else scrub(value))
+
+
+_SCRUBBED_ATTRIBUTES = frozenset({"url.query", "url.full", "http.url", "http.target"})
+# Names under which a request may carry a secret: their values never leave the process.
+SECRET_NAMES = frozenset({"access_token", "token", "secret", "api_key", "apikey", "password", "authorization"})
+
+
+def scrub_query(query: str) -> str:
+    """A query string whose secret parameters read ``***`` and whose other values are scrubbed."""
+    parts = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        parts.append(f"{name}={'***' if name.lower() in SECRET_NAMES else scrub(value)}" if equals else scrub(part))
+    return "&".join(parts)
 
 
 class DatabaseSpans(AsyncPGInstrumentor):
@@ -115,9 +145,11 @@ def context_from_headers(headers: Mapping[str, str] | KafkaHeaders) -> otel_cont
 
 
 # What must never reach a log line even when a library puts it in an error message: bearer
-# tokens, the password in a URL, and ``password=…``/``secret: …`` pairs.
+# tokens, Vigie's own secrets wherever they appear, the password in a URL, and
+# ``password=…``/``secret: …`` pairs.
 _SECRET = re.compile(
-    r"(?P<bearer>\b[Bb]earer\s+)[^\s\"',;]+"
+    r"(?P<own>\bvig[pan]_)[A-Za-z0-9_-]{8,}"
+    r"|(?P<bearer>\b[Bb]earer\s+)[^\s\"',;]+"
     r"|(?P<userinfo>://[^/\s:@]*:)[^@\s/]+(?=@)"
     r"|(?P<pair>\b(?:password|passwd|pwd|secret|token|api[_-]?key)\b[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&}]+",
     re.IGNORECASE,
@@ -126,7 +158,7 @@ _SECRET = re.compile(
 
 def scrub(text: str) -> str:
     """``text`` with secrets and social security numbers masked."""
-    text = _SECRET.sub(lambda m: f"{m['bearer'] or m['userinfo'] or m['pair']}***", text)
+    text = _SECRET.sub(lambda m: f"{m['own'] or m['bearer'] or m['userinfo'] or m['pair']}***", text)
     return mask_nir(text)[0]
 
 

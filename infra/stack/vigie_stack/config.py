@@ -5,8 +5,10 @@ Three profiles share the machine without touching each other: ``dev`` (the READM
 benchmarks, likewise).
 """
 
+import hashlib
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +52,25 @@ class StackConfig:
     @property
     def secrets(self) -> Path:
         return self.state / "secrets"
+
+    def secret(self, name: str) -> str:
+        """The stack's secret ``name``, generated at first use into its state folder (readable by
+        its owner alone); never in the repository."""
+        path = self.secrets / name
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def metrics_token(self) -> str:
+        """What the operators' scraper sends to every service's ``/metrics``."""
+        return self.secret("metrics.token")
+
+    @property
+    def metrics_token_sha256(self) -> str:
+        return hashlib.sha256(self.metrics_token.encode()).hexdigest()
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -8,7 +8,6 @@ each message once and counts the repeats.
 import hashlib
 import hmac
 import logging
-import secrets
 import ssl
 import threading
 from collections import defaultdict
@@ -56,12 +55,7 @@ def local_tls(config: StackConfig) -> Tls:
 
 
 def smtp_password(config: StackConfig) -> str:
-    path = config.secrets / "smtp.password"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return config.secret("smtp.password")
 
 
 _HEADERS = BytesHeaderParser()

@@ -9,7 +9,6 @@ import asyncio
 import hashlib
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,14 +40,6 @@ def _as_server_user() -> list[str]:
 
 def _server_user() -> pwd.struct_passwd | None:
     return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
-
-
-def _password(path: Path) -> str:
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def _reachable_by_server_user(path: Path) -> bool:
@@ -97,7 +88,7 @@ class PostgresServer:
         self.link.symlink_to(elsewhere, target_is_directory=True)
 
     def password(self, role: str) -> str:
-        return _password(self.config.secrets / f"postgres-{role}.password")
+        return self.config.secret(f"postgres-{role}.password")
 
     def dsn(self, service: str) -> str:
         """A service's database, as asyncpg and psql take it."""

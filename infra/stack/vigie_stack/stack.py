@@ -61,6 +61,9 @@ class ServiceProcess:
             "VIGIE_SMTP_PASSWORD": smtp_password(config),
             "VIGIE_SMTP_CA_FILE": str(local_tls(config).ca_file),
             "VIGIE_SMTP_SENDER": "vigie@vigie.test",
+            "VIGIE_METRICS_TOKEN_SHA256": config.metrics_token_sha256,
+            # The local stack serves plain HTTP on loopback: a Secure cookie would never come back.
+            "VIGIE_SESSION_COOKIE_SECURE": "false",
             # Spans go to the stack's Zipkin unless the environment names another backend.
             "OTEL_TRACES_EXPORTER": os.environ.get("OTEL_TRACES_EXPORTER", "zipkin"),
             "OTEL_EXPORTER_ZIPKIN_ENDPOINT": os.environ.get(

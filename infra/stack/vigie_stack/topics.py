@@ -13,9 +13,9 @@ from vigie_contracts.topics import ALL_TOPICS
 def wanted_topics(replication_factor: int, min_insync_replicas: int) -> list[NewTopic]:
     topics = []
     for spec in ALL_TOPICS:
-        config = {**spec.config, "min.insync.replicas": str(min_insync_replicas)}
-        for name in (spec.name, spec.dead_letter):
-            topics.append(NewTopic(name, spec.partitions, replication_factor, topic_configs=config))
+        for name, config in ((spec.name, spec.config), (spec.dead_letter, spec.dead_letter_config)):
+            settings = {**config, "min.insync.replicas": str(min_insync_replicas)}
+            topics.append(NewTopic(name, spec.partitions, replication_factor, topic_configs=settings))
     return topics
 
 

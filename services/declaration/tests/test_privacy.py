@@ -1,23 +1,38 @@
-"""Social security numbers (NIR) are found in free text and masked; other numbers are not."""
+"""Social security numbers (NIR) are found wherever a declaration holds text, however they are
+written, and masked; other numbers are not."""
 
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigie_declaration.domain.privacy import MASK, mask_nir, nir_key, redact
 
+# A published example: "2 06 12 75 111 005 : femme née en décembre 1906 dans le 11ème
+# arrondissement de Paris. sa clé est : 64" (lbcd78.fr, "Calcul de la clé du n° de sécurité
+# sociale", 2007-02-26).
+PUBLISHED = "2 06 12 75 111 005 64"
+
+
+def key_of(first_thirteen: str) -> int:
+    """INSEE's key, written here apart from the code under test: 97 minus the 13-digit number
+    modulo 97, Corsica's 2A and 2B counting as 19 and 18."""
+    digits = first_thirteen.upper().replace("2A", "19", 1).replace("2B", "18", 1)
+    return 97 - int(digits) % 97
+
 
 def nir(first_thirteen: str, *, spaced: bool = False) -> str:
-    key = f"{nir_key(first_thirteen):02d}"
+    key = f"{key_of(first_thirteen):02d}"
     if not spaced:
         return first_thirteen + key
     f = first_thirteen
     return f"{f[0]} {f[1:3]} {f[3:5]} {f[5:7]} {f[7:10]} {f[10:13]} {key}"
 
 
-def test_the_key_is_97_minus_the_number_modulo_97() -> None:
-    # 1 85 05 78 006 084, key 91: 1850578006084 mod 97 = 6
-    assert nir_key("1850578006084") == 97 - 1850578006084 % 97
+def test_the_key_of_the_published_example_is_found() -> None:
+    assert nir_key(PUBLISHED.replace(" ", "")[:13]) == 64
+    assert mask_nir(f"patiente {PUBLISHED}.") == (f"patiente {MASK}.", 1)
 
 
 def test_corsican_departements_count_as_19_and_18() -> None:
@@ -28,13 +43,18 @@ def test_corsican_departements_count_as_19_and_18() -> None:
 @pytest.mark.parametrize(
     "written",
     [
-        nir("1850578006084"),
-        nir("1850578006084", spaced=True),
-        nir("2940375120005", spaced=True).replace(" ", "."),
-        nir("1850578006084", spaced=True).replace(" ", "-"),
+        PUBLISHED,
+        PUBLISHED.replace(" ", ""),
+        PUBLISHED.replace(" ", "."),
+        PUBLISHED.replace(" ", "-"),
+        PUBLISHED.replace(" ", "\t"),  # split by tabs
+        PUBLISHED.replace(" ", "  "),  # by double spaces
+        "2 06 12 75 111 005 / 64",  # the key set apart by a slash
+        "2061275111005",  # without its key
+        "2 06 12 75 111 005",
         nir("185052A006084"),
         nir("285052B006084", spaced=True),
-        nir("1850578006084").lower(),
+        nir("285052B006084").lower(),
     ],
 )
 def test_a_nir_is_masked_however_it_is_written(written: str) -> None:
@@ -42,18 +62,29 @@ def test_a_nir_is_masked_however_it_is_written(written: str) -> None:
     assert (text, count) == (f"Le patient {MASK} a été exposé.", 1)
 
 
+@pytest.mark.parametrize("glued", ["NIR{}", "nir:{}", "n°{}", "{}abc", "patient{}."])
+def test_a_nir_glued_to_letters_is_masked(glued: str) -> None:
+    number = PUBLISHED.replace(" ", "")
+    text, count = mask_nir(glued.format(number))
+    assert count == 1
+    assert number not in text
+    assert MASK in text
+
+
 def test_a_number_whose_key_is_wrong_is_left_alone() -> None:
-    first = "1850578006084"
-    wrong = first + f"{(nir_key(first) + 1) % 97:02d}"
+    first = "2061275111005"
+    wrong = first + f"{(key_of(first) + 1) % 97:02d}"
     assert mask_nir(f"ticket {wrong}") == (f"ticket {wrong}", 0)
 
 
 def test_longer_digit_runs_and_other_identifiers_are_left_alone() -> None:
     for text in [
-        "commande 1" + nir("1850578006084") + "9",
+        "commande 1" + nir("2061275111005") + "9",
         "FINESS 750712184, téléphone 01 23 45 67 89",
+        "SIRET 12345678901234",
         "hash d41d8cd98f00b204e9800998ecf8427e",
         "CVE-2024-3400",
+        "détecté le 2026-11-20T08:30:00+01:00",
     ]:
         assert mask_nir(text) == (text, 0)
 
@@ -70,18 +101,52 @@ def test_every_nir_in_a_text_is_counted() -> None:
     assert masked == " ; ".join([MASK] * 20)
 
 
-def test_redaction_covers_the_free_text_fields_and_nothing_else() -> None:
-    number = nir("1850578006084", spaced=True)
+separators = st.sampled_from(["", " ", "  ", "\t", ".", "-", "/", " / ", "\u00a0", "\u202f", "_"])
+first_thirteen = st.builds(
+    lambda sex, year, month, dep, commune, order: f"{sex}{year:02d}{month:02d}{dep}{commune:03d}{order:03d}",
+    st.sampled_from("1278"),
+    st.integers(0, 99),
+    st.integers(1, 12),
+    st.one_of(st.integers(1, 95).map(lambda d: f"{d:02d}"), st.sampled_from(["2A", "2B", "2a", "2b"])),
+    st.integers(0, 999),
+    st.integers(1, 999),
+)
+
+
+@settings(max_examples=400)
+@given(
+    first_thirteen,
+    st.lists(separators, min_size=6, max_size=6),
+    st.booleans(),
+    st.sampled_from(["", "NIR", "n°", "patient ", "(", "«\u00a0"]),
+    st.sampled_from(["", " ", ".", ")", " exposé", "\u00a0»"]),
+)
+def test_any_spelling_of_a_nir_is_masked_and_nothing_of_it_remains(
+    digits: str, seps: list[str], with_key: bool, before: str, after: str
+) -> None:
+    parts = [digits[0], digits[1:3], digits[3:5], digits[5:7], digits[7:10], digits[10:13]]
+    if with_key:
+        parts.append(f"{key_of(digits):02d}")
+    written = parts[0] + "".join(sep + part for sep, part in zip(seps, parts[1:], strict=False))
+    text, count = mask_nir(f"{before}{written}{after}")
+    assert count == 1, (written, text)
+    assert text == f"{before}{MASK}{after}"
+
+
+def test_redaction_covers_every_string_of_a_declaration() -> None:
+    number = PUBLISHED
     content = {
         "description": f"Dossier de {number} exfiltré",
         "structure": {"finess": "750712184", "name": f"Unité {number}", "type": "other"},
-        "declarant": {"name": "A", "role": f"référent {number}", "email": "a@b.fr"},
+        "declarant": {"name": f"Pour {number}", "role": f"référent {number}", "email": "a@b.fr"},
         "provider": {"name": f"Hébergeur {number}"},
-        "indicators": [{"type": "md5", "value": number}],
+        "indicators": [{"type": "url", "value": f"https://x.example/?nir={number.replace(' ', '')}"}],
+        "detected_at": "2026-11-20T08:30:00+01:00",
     }
     redaction = redact(content)
-    assert redaction.nir == 4
+    assert redaction.nir == 6
     assert redaction.content["description"] == f"Dossier de {MASK} exfiltré"
-    assert redaction.content["structure"]["name"] == f"Unité {MASK}"
-    assert redaction.content["indicators"] == content["indicators"]
+    assert redaction.content["structure"] == {"finess": "750712184", "name": f"Unité {MASK}", "type": "other"}
+    assert redaction.content["indicators"] == [{"type": "url", "value": f"https://x.example/?nir={MASK}"}]
+    assert redaction.content["detected_at"] == "2026-11-20T08:30:00+01:00"
     assert content["description"] == f"Dossier de {number} exfiltré", "the input is not modified"

@@ -1,6 +1,8 @@
 """``vigie-declaration credentials``: create, list and revoke the credentials callers present.
 
     vigie-declaration credentials create --kind partner --name "Éditeur X" --finess 750712184
+    vigie-declaration credentials create --kind partner --name "Éditeur X, 2e accès" \
+        --principal partner:editeur-x-3f9c2b --join --finess 750712184
     vigie-declaration credentials create --kind partner --name "Formulaire" --departement '*'
     vigie-declaration credentials create --kind ars --name "ARS Bretagne" --region 53
     vigie-declaration credentials create --kind national --name "CERT Santé"
@@ -44,7 +46,13 @@ def parser() -> argparse.ArgumentParser:
     create = actions.add_parser("create", help="create a credential and print its secret once")
     create.add_argument("--kind", required=True, choices=[kind.value for kind in CredentialKind])
     create.add_argument("--name", required=True, help="who holds it, for people reading the list")
-    create.add_argument("--principal", help="the organisation it acts for (default: from kind and name)")
+    create.add_argument(
+        "--principal",
+        help="the organisation it acts for, e.g. partner:editeur-a (default: a new one, generated)",
+    )
+    create.add_argument(
+        "--join", action="store_true", help="give this credential to the existing --principal (its declarations)"
+    )
     create.add_argument("--finess", action="append", default=[], help="a structure it may declare for")
     create.add_argument("--departement", action="append", default=[], help="a département it may declare for, or *")
     create.add_argument("--region", help="INSEE code of an ARS credential's region")
@@ -63,6 +71,7 @@ async def _create(session: AsyncSession, args: argparse.Namespace) -> int:
         kind=CredentialKind(args.kind),
         name=args.name,
         principal=args.principal,
+        join=args.join,
         finess=args.finess,
         departements=args.departement,
         region_code=args.region,

@@ -2,7 +2,6 @@
 as ``Authorization: Bearer <secret>``. The secret is shown once, at creation; only its hash is
 stored."""
 
-import hashlib
 import re
 import secrets
 import unicodedata
@@ -15,10 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from vigie_contracts.events import CredentialChanged, CredentialData
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
+from vigie_kit.access import secret_sha256
+from vigie_kit.outbox import add_events
 
-from .adapters.orm import Credential
+from .adapters.orm import Credential, Principal
 from .domain.access import ANY_DEPARTEMENT, Caller, CredentialKind
 
 _PREFIX = {
@@ -33,15 +35,53 @@ class InvalidCredential(ValueError):
     pass
 
 
-def hash_secret(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
-
-
 def _slug(name: str) -> str:
-    """``"Éditeur de démonstration"`` → ``"editeur-de-demonstration"``."""
+    """``"Éditeur de démonstration"`` → ``"editeur-de-demonstration"``: a reading aid in a
+    generated principal, never its identity (two names may fold into one slug)."""
     spelled = name.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
     ascii_name = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "unnamed"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-") or "unnamed"
+
+
+_PRINCIPAL = re.compile(r"^(partner|ars|national):[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+async def _principal_for(
+    session: AsyncSession, kind: CredentialKind, name: str, wanted: str | None, join: bool, now: datetime
+) -> str:
+    """The principal a new credential acts for: a new one, named ``wanted`` or generated (its
+    name's slug and random digits: unique whatever the name), or, with ``join``, the existing
+    principal ``wanted``. Nobody joins an organisation without saying so."""
+    if wanted is None:
+        if join:
+            raise InvalidCredential("--join names the principal to join: give --principal too")
+        while True:
+            generated = f"{kind}:{_slug(name)}-{secrets.token_hex(3)}"
+            if await session.get(Principal, generated) is None:
+                break
+        session.add(Principal(id=generated, kind=kind, name=name, created_at=now))
+        await session.flush()  # written before the credential that refers to it
+        return generated
+    if not _PRINCIPAL.match(wanted):
+        raise InvalidCredential(
+            "--principal is the kind, a colon and 1 to 80 lower-case letters, digits, '.', '_' or '-'"
+            " (partner:editeur-a)"
+        )
+    if not wanted.startswith(f"{kind}:"):
+        raise InvalidCredential(f"--principal of a {kind} credential starts with '{kind}:'")
+    existing = await session.get(Principal, wanted, with_for_update=True)
+    if existing is None:
+        if join:
+            raise InvalidCredential(f"no principal {wanted} to join")
+        session.add(Principal(id=wanted, kind=kind, name=name, created_at=now))
+        await session.flush()  # written before the credential that refers to it
+        return wanted
+    if not join:
+        raise InvalidCredential(
+            f"principal {wanted} exists ({existing.name}): its credentials read and revise what it declared."
+            " Add --join to give it this credential, or choose another --principal"
+        )
+    return wanted
 
 
 async def create_credential(
@@ -50,6 +90,7 @@ async def create_credential(
     kind: CredentialKind,
     name: str,
     principal: str | None = None,
+    join: bool = False,
     finess: Sequence[str] = (),
     departements: Sequence[str] = (),
     region_code: str | None = None,
@@ -75,34 +116,57 @@ async def create_credential(
             )
         if region_code is not None:
             raise InvalidCredential("--region is for ARS credentials")
-        principal = principal or f"partner:{_slug(name)}"
     elif kind is CredentialKind.ars:
         if region_code not in REGIONS:
             raise InvalidCredential(f"an ARS credential names its region: --region one of {', '.join(REGIONS)}")
         if allowed_finess or allowed_departements:
             raise InvalidCredential("--finess and --departement are for partner credentials")
-        principal = principal or f"ars:{REGIONS[region_code].ars_code}"
-    else:
-        if allowed_finess or allowed_departements or region_code is not None:
-            raise InvalidCredential("a national credential reads everything: no --finess, --departement or --region")
-        principal = principal or "national:cert-sante"
+    elif allowed_finess or allowed_departements or region_code is not None:
+        raise InvalidCredential("a national credential reads everything: no --finess, --departement or --region")
 
+    now = datetime.now(UTC)
+    acting_for = await _principal_for(session, kind, name.strip(), principal, join, now)
     secret = f"{_PREFIX[kind]}_{secrets.token_urlsafe(32)}"
     credential = Credential(
         id=uuid4(),
-        principal=principal,
+        principal=acting_for,
         kind=kind,
         name=name.strip(),
-        token_hash=hash_secret(secret),
+        token_hash=secret_sha256(secret),
         token_hint=secret[:9] + "…",
         finess=allowed_finess,
         departements=allowed_departements,
         region_code=region_code,
         rate_per_minute=rate_per_minute,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
     session.add(credential)
+    await _announce(session, credential)
     return credential, secret
+
+
+async def _announce(session: AsyncSession, credential: Credential) -> None:
+    """Tell the services that check credentials of their own (the stats service) that a
+    credential reading figures was created or revoked, in the transaction that does it. A
+    partner's is nobody else's business."""
+    if credential.kind == CredentialKind.partner:
+        return
+    event = CredentialChanged(
+        event_id=uuid4(),
+        occurred_at=datetime.now(UTC),
+        producer="declaration",
+        credential_id=credential.id,
+        data=CredentialData(
+            principal=credential.principal,
+            kind=CredentialKind(credential.kind),
+            name=credential.name,
+            region_code=credential.region_code,
+            secret_sha256=credential.token_hash.hex(),
+            created_at=credential.created_at,
+            revoked_at=credential.revoked_at,
+        ),
+    )
+    await add_events(session, [event])
 
 
 async def list_credentials(session: AsyncSession) -> list[Credential]:
@@ -113,6 +177,7 @@ async def revoke_credential(session: AsyncSession, credential_id: UUID) -> Crede
     credential = await session.get(Credential, credential_id, with_for_update=True)
     if credential is not None and credential.revoked_at is None:
         credential.revoked_at = datetime.now(UTC)
+        await _announce(session, credential)
     return credential
 
 
@@ -127,7 +192,7 @@ async def caller_for(connection: asyncpg.Connection, secret: str) -> Caller | No
     driver's connection: it is read at every request."""
     if not _TOKEN.match(secret):
         return None
-    row = await connection.fetchrow(_CALLER, hash_secret(secret))
+    row = await connection.fetchrow(_CALLER, secret_sha256(secret))
     if row is None:
         return None
     return Caller(

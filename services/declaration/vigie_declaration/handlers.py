@@ -96,7 +96,7 @@ class RevisionCreate(BaseModel):
     )
 
     kind: RevisionKind = Field(description="early_warning, notification, final_report or update")
-    based_on: int = Field(ge=1, description="the revision the changes were written against")
+    based_on: int = Field(ge=1, le=1_000_000, description="the revision the changes were written against")
     changes: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("kind")
@@ -427,10 +427,10 @@ async def revise_declaration(
             f"these changes were written against revision {request.based_on}: read it again",
             current_revision=declaration.revision,
         )
-    revised = apply_changes(declaration.content, request.changes)
-    redaction = redact(revised)
+    # The changes are kept as they were sent, cleared of NIRs like the declaration they make.
+    sent = redact(request.changes)
     try:
-        clean = DeclarationContent.model_validate(redaction.content)
+        clean = DeclarationContent.model_validate(apply_changes(declaration.content, sent.content))
     except ValidationError as error:
         raise InvalidRevision(error) from None
 
@@ -439,15 +439,15 @@ async def revise_declaration(
     declaration.category = clean.category
     declaration.status = DeclarationStatus.received
     declaration.updated_at = now
-    declaration.redacted += redaction.nir
+    declaration.redacted += sent.nir
     await session.execute(
         insert(_REVISIONS),
-        _revision_row(caller, declaration, request.kind, request.based_on, request.changes, redaction.nir, now),
+        _revision_row(caller, declaration, request.kind, request.based_on, sent.content, sent.nir, now),
     )
-    await session.execute(insert(_TIMELINE), [_submitted_entry(declaration, request.kind, redaction.nir, now)])
+    await session.execute(insert(_TIMELINE), [_submitted_entry(declaration, request.kind, sent.nir, now)])
     await _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
     await add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
-    accepted = Accepted(declaration, declaration.revision, redaction.nir)
+    accepted = Accepted(declaration, declaration.revision, sent.nir)
     accepted.response = _accepted_body(accepted)
     if idempotency_key is not None:
         remembered = _remembered_row(caller, idempotency_key, request_hash, accepted)
@@ -557,7 +557,15 @@ async def record_enrichments(connection: asyncpg.Connection, events: Sequence[De
     await insert_rows(connection, [(_TIMELINE, timeline)])
 
 
-_THREAT = {"classification", "indicators", "matches", "campaigns", "parent_incident", "structure_incidents_12_months"}
+_THREAT = {
+    "classification",
+    "indicators",
+    "matches",
+    "campaigns",
+    "parent_incident",
+    "structure_incidents_12_months",
+    "declarant_view",
+}
 # A size told late (a replay, an older revision's event) never shrinks a campaign.
 _LARGER = (
     "(id) DO UPDATE SET declarations = excluded.declarations, updated_at = excluded.updated_at"
@@ -711,9 +719,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, declaration_id = json.loads(raw)
-        return datetime.fromisoformat(at), UUID(declaration_id)
+        when, last = datetime.fromisoformat(at), UUID(declaration_id)
     except (ValueError, TypeError) as error:
         raise InvalidCursor("cursor: not a cursor this API gave out") from error
+    # A cursor is a declaration's receipt: an instant the database holds, in this century.
+    if when.tzinfo is None or not _FIRST_RECEIPT <= when <= _LAST_RECEIPT:
+        raise InvalidCursor("cursor: not a cursor this API gave out")
+    return when, last
+
+
+_FIRST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
+_LAST_RECEIPT = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 async def list_declarations(

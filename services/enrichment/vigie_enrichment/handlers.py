@@ -20,6 +20,7 @@ import asyncpg
 from vigie_contracts.declaration import DeclarationContent, Scope
 from vigie_contracts.events import (
     CampaignLink,
+    DeclarantView,
     DeclarationEnriched,
     DeclarationSubmitted,
     EnrichedData,
@@ -228,14 +229,27 @@ def _conclude(
     provider_hit = content.provider is not None and (
         content.category == "provider_incident" or Scope.provider_hosted in content.scope or parent is not None
     )
+    ransomware_cves = tuple(sorted({m.value for m in matches if m.kev and m.kev.known_ransomware_use}))
     severity = assess(
         content,
         Context(
             shared_provider=content.provider.name if provider_hit and content.provider else None,
             campaign_declarations=max((c.declarations for c in campaigns), default=0),
-            ransomware_cves=tuple(sorted({m.value for m in matches if m.kev and m.kev.known_ransomware_use})),
+            ransomware_cves=ransomware_cves,
         ),
     )
+    # The declarant's own: what it stated of a provider, not what others' declarations show.
+    stated_provider = content.provider is not None and (
+        content.category == "provider_incident" or Scope.provider_hosted in content.scope
+    )
+    own_severity = assess(
+        content,
+        Context(
+            shared_provider=content.provider.name if stated_provider and content.provider else None,
+            ransomware_cves=ransomware_cves,
+        ),
+    )
+    facts = facts_of(content, {o.observable.type for o in observed})
     return EnrichedData(
         **submitted.model_dump(exclude={"declaration"}),
         declaration=content,
@@ -243,7 +257,7 @@ def _conclude(
         region=Place(code=region.code, name=region.name),
         ars=Place(code=region.ars_code, name=region.ars_name),
         enriched_at=now,
-        classification=classify(facts_of(content, {o.observable.type for o in observed}), severity),
+        classification=classify(facts, severity),
         severity=severity,
         indicators=[
             ObservedIndicator(type=o.observable.type, value=o.observable.value, origin=o.origin) for o in observed
@@ -252,6 +266,7 @@ def _conclude(
         campaigns=campaigns,
         parent_incident=parent,
         structure_incidents_12_months=structure_incidents,
+        declarant_view=DeclarantView(severity=own_severity, classification=classify(facts, own_severity)),
     )
 
 

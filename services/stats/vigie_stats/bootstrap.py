@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from vigie_kit.service import Service
 
 from .config import StatsSettings
-from .entrypoints import dashboard, events, http
+from .entrypoints import dashboard, events, http, signin
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,4 +22,5 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
     )
     app.include_router(http.router)
     app.include_router(dashboard.router)
+    app.include_router(signin.router)
     return app

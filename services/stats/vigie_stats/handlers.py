@@ -1,6 +1,9 @@
-"""Use cases of the stats service: keep one fact per declaration and when its ARS was told, and
-answer the observatory's questions from them."""
+"""Use cases of the stats service: keep one fact per declaration and when its ARS was told,
+answer the observatory's questions from them (exact, within the viewer's region when it has
+one), and publish a year's figures."""
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,13 +13,15 @@ from uuid import UUID
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from vigie_contracts.events import DeclarationEnriched, NotificationDispatched, Outcome, RecipientKind
 from vigie_kit.db import insert_rows
 from vigie_kit.periods import FRANCE, period_bounds
 
 from .domain.dimensions import Dimension, severity_grade
-from .orm import ArsNotification, DeclarationFact
+from .domain.publication import CROSSED, Publication, YearFact, decode, delivery_figures, encode, publish
+from .orm import ArsNotification, DeclarationFact, PublishedYear
 
 _FACTS = DeclarationFact.__table__  # type: ignore[attr-defined]
 _TOLD = ArsNotification.__table__  # type: ignore[attr-defined]
@@ -92,13 +97,16 @@ def _column(dimension: Dimension) -> Any:
     return _FACTS.c[dimension.value]
 
 
-def _period(start: date | None, end: date | None) -> list[Any]:
+def _period(start: date | None, end: date | None, region: str | None = None) -> list[Any]:
+    """The facts detected from ``start`` to ``end`` (inclusive days), in ``region`` if given."""
     lower, upper = period_bounds(start, end)
     where = []
     if lower is not None:
         where.append(_FACTS.c.detected_at >= lower)
     if upper is not None:
         where.append(_FACTS.c.detected_at < upper)
+    if region is not None:
+        where.append(_FACTS.c.region_code == region)
     return where
 
 
@@ -109,12 +117,16 @@ class Counts:
 
 
 async def count_declarations(
-    session: AsyncSession, dimensions: list[Dimension], start: date | None, end: date | None
+    session: AsyncSession,
+    dimensions: list[Dimension],
+    start: date | None,
+    end: date | None,
+    region: str | None = None,
 ) -> Counts:
     columns = [_column(d).label(d.value) for d in dimensions]
     rows = await session.execute(
         sa.select(*columns, sa.func.count().label("count"))
-        .where(*_period(start, end))
+        .where(*_period(start, end, region))
         .group_by(*columns)
         .order_by(*columns)
     )
@@ -124,28 +136,35 @@ async def count_declarations(
 
 @dataclass(frozen=True)
 class Structures:
-    structures: int
-    more_than_2: int
-    more_than_4: int
+    """How many structures declared, and how many declared 1, 2, 3, 4, 5 or more times."""
+
+    per_structure: dict[str, int]
+
+    @property
+    def structures(self) -> int:
+        return sum(self.per_structure.values())
+
+    @property
+    def more_than_2(self) -> int:
+        return self.per_structure["3"] + self.per_structure["4"] + self.per_structure["5+"]
+
+    @property
+    def more_than_4(self) -> int:
+        return self.per_structure["5+"]
 
 
-async def count_structures(session: AsyncSession, start: date | None, end: date | None) -> Structures:
+async def count_structures(
+    session: AsyncSession, start: date | None, end: date | None, region: str | None = None
+) -> Structures:
     per_structure = (
-        sa.select(_FACTS.c.finess, sa.func.count().label("n"))
-        .where(*_period(start, end))
+        sa.select(_FACTS.c.finess, sa.func.least(sa.func.count(), 5).label("n"))
+        .where(*_period(start, end, region))
         .group_by(_FACTS.c.finess)
         .subquery()
     )
-    row = (
-        await session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.count().filter(per_structure.c.n > 2),
-                sa.func.count().filter(per_structure.c.n > 4),
-            ).select_from(per_structure)
-        )
-    ).one()
-    return Structures(structures=row[0], more_than_2=row[1], more_than_4=row[2])
+    rows = await session.execute(sa.select(per_structure.c.n, sa.func.count()).group_by(per_structure.c.n))
+    found = {int(times): int(structures) for times, structures in rows.tuples()}
+    return Structures({label: found.get(times, 0) for times, label in enumerate(("1", "2", "3", "4", "5+"), 1)})
 
 
 @dataclass(frozen=True)
@@ -158,7 +177,7 @@ class Headline:
     support_requested: int
 
 
-async def headline(session: AsyncSession, start: date | None, end: date | None) -> Headline:
+async def headline(session: AsyncSession, start: date | None, end: date | None, region: str | None = None) -> Headline:
     f = _FACTS.c
     row = (
         await session.execute(
@@ -169,7 +188,7 @@ async def headline(session: AsyncSession, start: date | None, end: date | None) 
                 sa.func.count().filter(f.degraded_mode),
                 sa.func.count().filter(f.patient_safety != "none"),
                 sa.func.count().filter(f.support_requested),
-            ).where(*_period(start, end))
+            ).where(*_period(start, end, region))
         )
     ).one()
     return Headline(*[int(value) for value in row])
@@ -184,7 +203,9 @@ class DeliveryTimes:
     p99_seconds: float
 
 
-async def delivery_times(session: AsyncSession, start: date | None, end: date | None) -> list[DeliveryTimes]:
+async def delivery_times(
+    session: AsyncSession, start: date | None, end: date | None, region: str | None = None
+) -> list[DeliveryTimes]:
     delay = sa.func.extract("epoch", _TOLD.c.notified_at - _FACTS.c.declared_at)
     rows = await session.execute(
         sa.select(
@@ -195,7 +216,7 @@ async def delivery_times(session: AsyncSession, start: date | None, end: date | 
             sa.func.percentile_cont(0.99).within_group(delay),
         )
         .select_from(_FACTS.join(_TOLD, _TOLD.c.declaration_id == _FACTS.c.declaration_id))
-        .where(*_period(start, end))
+        .where(*_period(start, end, region))
         .group_by(_FACTS.c.region_code)
         .order_by(_FACTS.c.region_code)
     )
@@ -221,3 +242,73 @@ def same_span_a_year_before(start: date, end: date) -> tuple[date, date]:
 
 def today_in_france() -> date:
     return datetime.now(FRANCE).date()
+
+
+class AlreadyPublished(Exception):
+    pass
+
+
+class NotEnded(Exception):
+    pass
+
+
+async def _year_facts(session: AsyncSession, year: int) -> list[YearFact]:
+    f = _FACTS.c
+    month = sa.func.extract("month", sa.func.timezone(str(FRANCE), f.detected_at))
+    columns = [_column(d) for d in CROSSED]
+    rows = await session.execute(
+        sa.select(
+            month, f.finess, sa.func.coalesce(f.parent_incident, sa.cast(f.declaration_id, sa.Text)), *columns
+        ).where(*_period(date(year, 1, 1), date(year, 12, 31)))
+    )
+    return [YearFact(int(row[0]), dict(zip(CROSSED, row[3:], strict=True)), row[1], row[2]) for row in rows.tuples()]
+
+
+async def _delays(session: AsyncSession, year: int) -> dict[str, list[float]]:
+    delay = sa.func.extract("epoch", _TOLD.c.notified_at - _FACTS.c.declared_at)
+    rows = await session.execute(
+        sa.select(_FACTS.c.region_code, delay)
+        .select_from(_FACTS.join(_TOLD, _TOLD.c.declaration_id == _FACTS.c.declaration_id))
+        .where(*_period(date(year, 1, 1), date(year, 12, 31)))
+    )
+    delays: dict[str, list[float]] = defaultdict(list)
+    for region, seconds in rows.tuples():
+        delays[region].append(float(seconds))
+    return delays
+
+
+async def publish_year(session: AsyncSession, year: int, by: str, now: datetime) -> PublishedYear:
+    """Decide and keep the year's published figures, once the year has ended; a year is
+    published once (its figures stay as they were published)."""
+    if year >= now.astimezone(FRANCE).year:
+        raise NotEnded(f"{year} has not ended: a year's figures are published once it has")
+    # One publication at a time, and none twice.
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('vigie_stats.publish'))"))
+    if await session.get(PublishedYear, year) is not None:
+        raise AlreadyPublished(f"the figures of {year} are published already; they do not change")
+    facts = await _year_facts(session, year)
+    # Suppression is pure CPU for a moment: off the event loop, which keeps serving meanwhile.
+    publication = await asyncio.to_thread(publish, year, facts)
+    published = PublishedYear(
+        year=year,
+        figures={encode(figure): shown for figure, shown in publication.figures.items()},
+        delivery=delivery_figures(publication, await _delays(session, year)),
+        declarations=len(facts),
+        published_at=now,
+        published_by=by,
+    )
+    session.add(published)
+    return published
+
+
+async def published(session: AsyncSession, year: int) -> Publication | None:
+    found = await session.get(PublishedYear, year)
+    if found is None:
+        return None
+    figures = {decode(text): shown for text, shown in found.figures.items()}
+    return Publication(year, figures, dict(found.delivery))
+
+
+async def published_years(session: AsyncSession) -> list[int]:
+    rows = await session.execute(sa.select(col(PublishedYear.year)).order_by(col(PublishedYear.year).desc()))
+    return [int(year) for year in rows.scalars()]

@@ -1,9 +1,11 @@
 """The facts the observatory counts: one row per declaration, its latest revision's values."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 
@@ -39,3 +41,46 @@ class ArsNotification(SQLModel, table=True):
 
     declaration_id: UUID = Field(primary_key=True)
     notified_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Credential(SQLModel, table=True):
+    """A credential that reads figures (ARS or national), as the declaration service announced
+    it: only the SHA-256 of its secret is known here."""
+
+    __tablename__ = "reader_credentials"
+
+    id: UUID = Field(primary_key=True)
+    principal: str
+    kind: str
+    name: str
+    region_code: str | None = None
+    secret_sha256: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+
+
+class Session(SQLModel, table=True):
+    """A person signed in to the dashboard with a credential: the cookie holds a secret of its
+    own, of which only the SHA-256 is kept; it ends at ``expires_at``, or with its credential."""
+
+    __tablename__ = "reader_sessions"
+
+    secret_sha256: bytes = Field(sa_column=sa.Column(sa.LargeBinary, primary_key=True))
+    credential_id: UUID = Field(foreign_key="reader_credentials.id")
+    created_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class PublishedYear(SQLModel, table=True):
+    """A year's published figures, frozen once published (``domain.publication``)."""
+
+    __tablename__ = "publications"
+
+    year: int = Field(primary_key=True)
+    # Each figure (``domain.publication.encode``) and what is shown of it: a count, "<5" or "masqué".
+    figures: dict[str, Any] = Field(sa_column=sa.Column(postgresql.JSONB, nullable=False))
+    # Per region whose count is published: median, p90 and p99 of the time to tell its ARS.
+    delivery: dict[str, Any] = Field(sa_column=sa.Column(postgresql.JSONB, nullable=False))
+    declarations: int  # how many declarations the publication counted (exact: for CERT Santé)
+    published_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    published_by: str

@@ -23,7 +23,7 @@ from vigie_kit.db import create_engine, driver, migrate
 
 from .bootstrap import MIGRATIONS
 from .config import StatsSettings
-from .entrypoints.events import SUBSCRIPTIONS
+from .entrypoints.events import AGGREGATES
 
 SCHEMA = "rebuild"
 TABLES = ("declaration_facts", "ars_notifications", "processed_events")
@@ -126,7 +126,7 @@ async def _swap(
         await connection.execute(
             sa.text(f"LOCK TABLE {', '.join(f'public.{t}' for t in TABLES)} IN ACCESS EXCLUSIVE MODE")
         )
-        for subscription, reached in zip(SUBSCRIPTIONS, ends, strict=True):
+        for subscription, reached in zip(AGGREGATES, ends, strict=True):
             await _replay(settings, subscription, rebuilt, report, start=reached)
         await connection.execute(sa.text("DROP SCHEMA IF EXISTS replaced CASCADE"))
         await connection.execute(sa.text("CREATE SCHEMA replaced"))
@@ -143,7 +143,7 @@ async def rebuild(settings: StatsSettings, *, swap: bool = False) -> Report:
         await migrate(live, MIGRATIONS)
         await _prepare(live)
         started = time.perf_counter()
-        ends = [await _replay(settings, subscription, rebuilt, report) for subscription in SUBSCRIPTIONS]
+        ends = [await _replay(settings, subscription, rebuilt, report) for subscription in AGGREGATES]
         report.seconds = time.perf_counter() - started
         report.differences = await _differences(live)
         if swap:

@@ -1,95 +1,123 @@
-"""The figures as they are published: exact, or in public mode with small cells suppressed so
-that no structure can be recognised; and as JSON or CSV."""
+"""The figures as they are served: exact (for a credential, within its region), or as published
+(small cells suppressed once and for all, see ``domain.publication``); as JSON or CSV."""
 
 import csv
 import io
 from collections.abc import Hashable, Sequence
-from functools import lru_cache
 from typing import Any
 
-from vigie_contracts.declaration import Category, Origin, PatientSafety, StructureType
-from vigie_contracts.territory import REGIONS
-
-from .domain.dimensions import Dimension, SeverityGrade
-from .domain.disclosure import THRESHOLD, UNDER, suppress, suppress_list
-from .handlers import Counts
-
-# The values a dimension can take, so that a public table shows its empty cells as "<5" too.
-UNIVERSE: dict[Dimension, list[Any]] = {
-    Dimension.region: list(REGIONS),
-    Dimension.category: [c.value for c in Category],
-    Dimension.structure_type: [t.value for t in StructureType],
-    Dimension.origin: [o.value for o in Origin],
-    Dimension.patient_safety: [p.value for p in PatientSafety],
-    Dimension.severity: [s.value for s in SeverityGrade],
-    Dimension.degraded_mode: [False, True],
-    Dimension.support_requested: [False, True],
-}
+from .domain.dimensions import UNIVERSE, Dimension
+from .domain.disclosure import MASKED, Shown
+from .domain.publication import PER_STRUCTURE, Publication, cell, months_in, total, year_period
+from .handlers import Counts, Structures
 
 
-def _values(dimension: Dimension, seen: list[Any]) -> list[Any]:
-    universe = UNIVERSE.get(dimension)
-    return universe if universe is not None else sorted(set(seen))
+class NotPublishedThatWay(ValueError):
+    """A view the publication does not hold (two dimensions crossed over less than a year)."""
 
 
-def exact(counts: Counts, dimensions: list[Dimension]) -> dict[str, Any]:
-    return {
+def exact(counts: Counts, dimensions: list[Dimension], region: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "total": counts.total,
         "groups": [{"key": key[0] if len(dimensions) == 1 else list(key), "count": n} for key, n in counts.groups],
         "public": False,
     }
+    if region is not None:
+        body["region"] = region  # an ARS sees its own region's declarations
+    return body
 
 
-def public(counts: Counts, dimensions: list[Dimension], pair: Counts | None = None) -> dict[str, Any]:
-    """The published form: counts under 5 shown as "<5", and others masked as needed.
+def published(publication: Publication, dimensions: list[Dimension], period: str) -> dict[str, Any]:
+    """A count view as the publication holds it: one dimension over any of the year's periods, a
+    dimension by month, or two dimensions over the whole year."""
+    shown = publication.shown
+    if len(dimensions) == 1:
+        (dimension,) = dimensions
+        keys: list[Hashable] = [*months_in(period)] if dimension is Dimension.month else UNIVERSE[dimension]
+        listed = [{"key": key, "count": _one(publication, dimension, key, period)} for key in keys]
+        return {"total": shown(total(period)), "groups": listed, "public": True, "period": period}
+    if Dimension.month in dimensions:
+        (other,) = [d for d in dimensions if d is not Dimension.month]
+        months = months_in(period)
+        pairs = [(k, m) for k in UNIVERSE[other] for m in months]
+        groups: list[dict[str, Any]] = [
+            {"key": [k, m] if dimensions[0] is other else [m, k], "count": shown(cell(m, other, k))} for k, m in pairs
+        ]
+        margins: dict[str, list[dict[str, Any]]] = {
+            other.value: [{"key": k, "count": shown(cell(period, other, k))} for k in UNIVERSE[other]],
+            Dimension.month.value: [{"key": m, "count": shown(total(m))} for m in months],
+        }
+    else:
+        if period != year_period(publication.year):
+            raise NotPublishedThatWay(
+                "two dimensions are published crossed over a whole year only; ask for one dimension over a"
+                " quarter or a month"
+            )
+        rows, columns = dimensions
+        groups = [
+            {"key": [r, c], "count": shown((period, (rows.value, columns.value), (r, c)))}
+            for r in UNIVERSE[rows]
+            for c in UNIVERSE[columns]
+        ]
+        margins = {d.value: [{"key": k, "count": shown(cell(period, d, k))} for k in UNIVERSE[d]] for d in dimensions}
+    return {"total": shown(total(period)), "groups": groups, "margins": margins, "public": True, "period": period}
 
-    ``pair`` is the region × category table: the views by region and by category are its
-    margins, suppressed with it, so that no combination of published views gives a small cell
-    away.
-    """
-    if len(dimensions) == 2:
-        return _public_table(counts, dimensions)
-    (dimension,) = dimensions
-    if pair is not None and dimension in (Dimension.region, Dimension.category):
-        table = _suppressed_table(pair, [Dimension.region, Dimension.category])
-        side = "row" if dimension is Dimension.region else "column"
-        keys = table.rows if side == "row" else table.columns
-        groups = [{"key": k, "count": table.shown((side, k))} for k in keys]
-        return {"total": table.shown_total(), "groups": groups, "public": True}
-    found = {key[0]: n for key, n in counts.groups}
-    cells, total = suppress_list({k: found.get(k, 0) for k in _values(dimension, list(found))})
-    return {"total": total, "groups": [{"key": k, "count": v} for k, v in cells.items()], "public": True}
+
+def _one(publication: Publication, dimension: Dimension, key: Hashable, period: str) -> Shown:
+    if dimension is Dimension.month:
+        return publication.shown(total(str(key)))
+    return publication.shown(cell(period, dimension, key))
 
 
-def _suppressed_table(counts: Counts, dimensions: list[Dimension]) -> Any:
-    found = {(key[0], key[1]): n for key, n in counts.groups}
-    rows = _values(dimensions[0], [k[0] for k in found])
-    columns = _values(dimensions[1], [k[1] for k in found])
-    return _suppress_cached(tuple(rows), tuple(columns), tuple(sorted(found.items(), key=str)))
+def structures_body(found: Structures, region: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "structures": found.structures,
+        "more_than_2": found.more_than_2,
+        "more_than_4": found.more_than_4,
+        "declarations_per_structure": found.per_structure,
+        "public": False,
+    }
+    if region is not None:
+        body["region"] = region
+    return body
 
 
-@lru_cache(maxsize=64)
-def _suppress_cached(rows: tuple[Any, ...], columns: tuple[Any, ...], found: tuple[tuple[Any, int], ...]) -> Any:
-    # Suppressing a full region × category table solves a few hundred small linear programs:
-    # the same figures are suppressed once.
-    return suppress(rows, columns, dict(found))
-
-
-def _public_table(counts: Counts, dimensions: list[Dimension]) -> dict[str, Any]:
-    table = _suppressed_table(counts, dimensions)
+def published_structures(publication: Publication) -> dict[str, Any]:
+    y = year_period(publication.year)
     return {
-        "total": table.shown_total(),
-        "groups": [{"key": [r, c], "count": table.shown((r, c))} for r in table.rows for c in table.columns],
-        "margins": {
-            dimensions[0].value: [{"key": r, "count": table.shown(("row", r))} for r in table.rows],
-            dimensions[1].value: [{"key": c, "count": table.shown(("column", c))} for c in table.columns],
+        "structures": publication.shown((y, ("structures",), ())),
+        "more_than_2": publication.shown((y, ("structures_more_than_2",), ())),
+        "more_than_4": publication.shown((y, ("declarations_per_structure",), ("5+",))),
+        "declarations_per_structure": {
+            label: publication.shown((y, ("declarations_per_structure",), (label,))) for label in PER_STRUCTURE
         },
         "public": True,
+        "period": y,
     }
 
 
-def small(value: int, public_mode: bool) -> int | str:
-    return UNDER if public_mode and value < THRESHOLD else value
+def published_delivery(publication: Publication) -> list[dict[str, Any]]:
+    y = year_period(publication.year)
+    groups = []
+    for region in UNIVERSE[Dimension.region]:
+        times = publication.delivery.get(str(region), {})
+        groups.append(
+            {
+                "key": region,
+                "count": publication.shown(cell(y, Dimension.region, region)),
+                "median_seconds": times.get("median_seconds"),
+                "p90_seconds": times.get("p90_seconds"),
+                "p99_seconds": times.get("p99_seconds"),
+            }
+        )
+    return groups
+
+
+def change(now: Shown, then: Shown) -> tuple[int | None, float | None]:
+    """This year's count against last year's: both must be plain numbers to be compared."""
+    if not (isinstance(now, int) and isinstance(then, int)):
+        return None, None
+    return now - then, round(100 * (now - then) / then, 1) if then else None
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Hashable | None]]) -> str:
@@ -108,3 +136,6 @@ def stats_csv(body: dict[str, Any], dimensions: list[Dimension]) -> str:
     rows = [[*(g["key"] if isinstance(g["key"], list) else [g["key"]]), g["count"]] for g in body["groups"]]
     rows.append(["total", *([""] * (len(dimensions) - 1)), body["total"]])
     return to_csv(header, rows)
+
+
+__all__ = ["MASKED", "NotPublishedThatWay", "change", "exact", "published", "stats_csv", "to_csv"]

@@ -21,6 +21,18 @@ def _texts() -> Any:
     return Field(default_factory=list, sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False))
 
 
+class Principal(SQLModel, table=True):
+    """An organisation credentials act for: a partner, an ARS, CERT Santé. Its id is explicit and
+    unique; what it declared is its own, whichever of its credentials declared it."""
+
+    __tablename__ = "principals"
+
+    id: str = Field(primary_key=True)
+    kind: str
+    name: str
+    created_at: datetime = _timestamp()
+
+
 class Credential(SQLModel, table=True):
     """A bearer credential; only the SHA-256 of its secret is kept (secrets are 256 random bits,
     so a fast hash is enough: there is nothing to guess)."""
@@ -28,7 +40,7 @@ class Credential(SQLModel, table=True):
     __tablename__ = "credentials"
 
     id: UUID = Field(primary_key=True)
-    principal: str
+    principal: str = Field(foreign_key="principals.id")
     kind: str
     name: str
     token_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False, unique=True))

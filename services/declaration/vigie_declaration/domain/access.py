@@ -10,16 +10,13 @@ that an id is in use. An ARS is told it is outside its region (403).
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 from uuid import UUID
 
+from vigie_contracts.events import CredentialKind
+
+__all__ = ["ANY_DEPARTEMENT", "Caller", "CredentialKind", "Denied"]
+
 ANY_DEPARTEMENT = "*"
-
-
-class CredentialKind(StrEnum):
-    partner = "partner"
-    ars = "ars"
-    national = "national"
 
 
 class Denied(Exception):

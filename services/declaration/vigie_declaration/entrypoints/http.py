@@ -24,6 +24,7 @@ from vigie_contracts.events import (
     CampaignLink,
     Channel,
     Classification,
+    DeclarantView,
     ObservedIndicator,
     Outcome,
     Place,
@@ -35,6 +36,7 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
+from vigie_kit.access import FailedAttempts, client_address
 from vigie_kit.db import GroupCommit, driver, unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
@@ -43,7 +45,7 @@ from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
 from ..adapters.orm import AuditEntry, Declaration
 from ..config import DeclarationSettings
 from ..credentials import caller_for
-from ..domain.access import Caller, Denied
+from ..domain.access import Caller, CredentialKind, Denied
 from ..domain.deadlines import deadlines
 from ..domain.declaration import DeclarationStatus
 from ..domain.revision import RevisionRefused
@@ -97,9 +99,12 @@ async def _caller(
             "send your credential as Authorization: Bearer <secret>",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    failed: FailedAttempts = request.app.state.service.failed_attempts
+    failed.check(request)
     async with driver(request.app.state.service.engine, transaction=False) as connection:
         caller = await caller_for(connection, bearer.credentials.strip())
     if caller is None:
+        failed.failed(client_address(request))
         raise Problem(
             401,
             "this credential is unknown or revoked",
@@ -187,14 +192,16 @@ class TimelineEventPublic(BaseModel):
 
 
 class ThreatContext(BaseModel):
-    """What enrichment attached: taxonomies, indicators, intelligence matches, campaigns."""
+    """What enrichment attached: taxonomies, indicators, intelligence matches, campaigns. A
+    partner is shown what its own declaration and the intelligence give: no campaign, parent
+    incident or recurrence, which count other partners' declarations."""
 
     classification: Classification
     indicators: list[ObservedIndicator]
     matches: list[ThreatMatch]
     campaigns: list[CampaignLink]
     parent_incident: CampaignLink | None
-    structure_incidents_12_months: int
+    structure_incidents_12_months: int | None
 
 
 class DeclarationPublic(BaseModel):
@@ -238,6 +245,7 @@ class DeclarationPage(BaseModel):
 class AuditEntryPublic(BaseModel):
     at: datetime
     principal: str
+    credential_id: UUID | None  # which of the principal's credentials
     action: str
     revision: int | None
     detail: dict[str, Any]
@@ -257,11 +265,22 @@ def _territory(declaration: Declaration) -> tuple[Place, Place, Place]:
     )
 
 
-def _threat_context(threat: dict[str, Any] | None, sizes: dict[UUID, int]) -> ThreatContext | None:
-    """What enrichment concluded, each campaign with the latest size it was told."""
+def _threat_context(threat: dict[str, Any] | None, sizes: dict[UUID, int], caller: Caller) -> ThreatContext | None:
+    """What enrichment concluded, each campaign with the latest size it was told; for a partner,
+    only what its own declaration gives."""
     if not threat:
         return None
     context = ThreatContext.model_validate(threat)
+    if caller.kind is CredentialKind.partner:
+        own = DeclarantView.model_validate(threat["declarant_view"]) if threat.get("declarant_view") else None
+        return context.model_copy(
+            update={
+                "classification": own.classification if own else Classification(),
+                "campaigns": [],
+                "parent_incident": None,
+                "structure_incidents_12_months": None,
+            }
+        )
 
     def latest(link: CampaignLink) -> CampaignLink:
         return link.model_copy(update={"declarations": max(link.declarations, sizes.get(link.id, 0))})
@@ -272,7 +291,79 @@ def _threat_context(threat: dict[str, Any] | None, sizes: dict[UUID, int]) -> Th
     )
 
 
-def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPublic:
+def _severity(declaration: Declaration, caller: Caller) -> Severity | None:
+    """The severity as decided; for a partner, as its own declaration's facts give it."""
+    if caller.kind is not CredentialKind.partner:
+        return Severity.model_validate(declaration.severity) if declaration.severity else None
+    own = (declaration.threat or {}).get("declarant_view")
+    return DeclarantView.model_validate(own).severity if own else None
+
+
+# How a delivery reads in a partner's timeline: to whom the declaration went, nothing of how.
+_TRANSMITTED = {
+    RecipientKind.ars: "transmis à l'{name}",
+    RecipientKind.cert_sante: "transmis au {name}",
+    RecipientKind.ministry: "transmis au {name}",
+    RecipientKind.declarant: "accusé de réception envoyé",
+}
+
+
+def _notifications(record: DeclarationRecord, caller: Caller) -> list[NotificationPublic]:
+    """Every outcome for CERT Santé; for the others, what was sent, without the errors of the
+    agencies' systems (their internal addresses among them)."""
+    shown = []
+    for n in record.notifications:
+        if caller.kind is not CredentialKind.national and n.outcome != Outcome.sent:
+            continue
+        shown.append(
+            NotificationPublic(
+                revision=n.revision,
+                recipient=Recipient(kind=RecipientKind(n.recipient_kind), code=n.recipient_code, name=n.recipient_name),
+                channel=Channel(n.channel),
+                outcome=Outcome(n.outcome),
+                attempt=n.attempt,
+                at=n.at,
+                error=n.error if caller.kind is CredentialKind.national else None,
+            )
+        )
+    return shown
+
+
+def _timeline(record: DeclarationRecord, caller: Caller) -> list[TimelineEventPublic]:
+    """The declaration's story; for a partner, its deliveries told as "transmis à l'ARS …", once
+    a recipient, with no attempt, channel or error."""
+    if caller.kind is not CredentialKind.partner:
+        return [
+            TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail) for t in record.timeline
+        ]
+    names = {
+        (n.revision, n.recipient_code): (RecipientKind(n.recipient_kind), n.recipient_name)
+        for n in record.notifications
+    }
+    told: set[tuple[int, str]] = set()
+    events = []
+    for t in record.timeline:
+        if not t.what.startswith("notification "):
+            events.append(TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail))
+            continue
+        recipient = str(t.detail.get("recipient"))
+        if t.what != f"notification {Outcome.sent}" or (t.revision, recipient) in told:
+            continue
+        told.add((t.revision, recipient))
+        kind, name = names.get((t.revision, recipient), (RecipientKind.ars, recipient))
+        events.append(
+            TimelineEventPublic(
+                at=t.at,
+                revision=t.revision,
+                what="transmitted",
+                detail={"recipient": name, "message": _TRANSMITTED[kind].format(name=name)},
+            )
+        )
+    return events
+
+
+def declaration_view(record: DeclarationRecord, now: datetime, caller: Caller) -> DeclarationPublic:
+    """A declaration as ``caller`` may see it (see the README's "who sees what")."""
     declaration = record.declaration
     content = DeclarationContent.model_validate(declaration.content)
     departement, region, ars = _territory(declaration)
@@ -288,8 +379,8 @@ def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPub
         departement=departement,
         region=region,
         ars=ars,
-        severity=Severity.model_validate(declaration.severity) if declaration.severity else None,
-        threat_context=_threat_context(declaration.threat, record.campaign_sizes),
+        severity=_severity(declaration, caller),
+        threat_context=_threat_context(declaration.threat, record.campaign_sizes, caller),
         declaration=content,
         revisions=[
             RevisionPublic(
@@ -312,25 +403,8 @@ def declaration_view(record: DeclarationRecord, now: datetime) -> DeclarationPub
             )
             for d in deadlines(content, submissions)
         ],
-        notifications=[
-            NotificationPublic(
-                revision=n.revision,
-                recipient=Recipient(
-                    kind=RecipientKind(n.recipient_kind),
-                    code=n.recipient_code,
-                    name=n.recipient_name,
-                ),
-                channel=Channel(n.channel),
-                outcome=Outcome(n.outcome),
-                attempt=n.attempt,
-                at=n.at,
-                error=n.error,
-            )
-            for n in record.notifications
-        ],
-        timeline=[
-            TimelineEventPublic(at=t.at, revision=t.revision, what=t.what, detail=t.detail) for t in record.timeline
-        ],
+        notifications=_notifications(record, caller),
+        timeline=_timeline(record, caller),
         redactions=Redactions(nir=declaration.redacted),
     )
 
@@ -385,6 +459,9 @@ def parse_body(body: bytes, content_type: str | None, model: type[M], what: str)
         ) from None
     except RecursionError:
         raise Problem(400, "the body is not valid JSON: nested too deeply") from None
+    except ValueError as error:
+        # Python refuses integers of more than 4,300 digits (a guard against slow conversions).
+        raise Problem(400, f"the body is not valid JSON here: {error}") from None
     try:
         return model.model_validate_json(text)
     except ValidationError as error:
@@ -581,7 +658,7 @@ async def read(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) -
             record = await read_declaration(session, caller, declaration_id)
     except Denied as error:
         raise _problem(error) from None
-    return declaration_view(record, datetime.now(UTC))
+    return declaration_view(record, datetime.now(UTC), caller)
 
 
 @router.get(
@@ -661,6 +738,13 @@ async def audit(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) 
     except Denied as error:
         raise _problem(error) from None
     return [
-        AuditEntryPublic(at=e.at, principal=e.principal, action=e.action, revision=e.revision, detail=e.detail)
+        AuditEntryPublic(
+            at=e.at,
+            principal=e.principal,
+            credential_id=e.credential_id,
+            action=e.action,
+            revision=e.revision,
+            detail=e.detail,
+        )
         for e in entries
     ]

@@ -1,7 +1,10 @@
 """The dimensions the observatory counts declarations along, and the periods it counts over."""
 
+from collections.abc import Hashable
 from enum import StrEnum
 
+from vigie_contracts.declaration import Category, Origin, PatientSafety, StructureType
+from vigie_contracts.territory import REGIONS
 from vigie_kit.periods import FRANCE
 
 # The observatory counts days and months as they are lived in metropolitan France.
@@ -38,6 +41,19 @@ def severity_grade(grave: bool, significatif: bool) -> SeverityGrade:
     if significatif:
         return SeverityGrade.significatif
     return SeverityGrade.none
+
+
+# The values a dimension can take, so that a published table shows its empty cells too.
+UNIVERSE: dict[Dimension, list[Hashable]] = {
+    Dimension.region: list(REGIONS),
+    Dimension.category: [c.value for c in Category],
+    Dimension.structure_type: [t.value for t in StructureType],
+    Dimension.origin: [o.value for o in Origin],
+    Dimension.patient_safety: [p.value for p in PatientSafety],
+    Dimension.severity: [s.value for s in SeverityGrade],
+    Dimension.degraded_mode: [False, True],
+    Dimension.support_requested: [False, True],
+}
 
 
 class InvalidQuery(ValueError):

@@ -1,13 +1,29 @@
 """Small-cell suppression for published figures: a count under 5 is shown as "<5", and enough
-other cells are masked that no such count can be worked out from the totals.
+other figures are masked that no such count can be worked out from what is published.
 
-Primary suppression hides counts from 0 to 4. Secondary suppression then masks, in every row and
-column (and among the margins) that would otherwise hide a single cell, the smallest other
-published cell, until every equation the table publishes has at least two unknowns. An audit
-then asks, for each hidden count, whether another value fits everything published and what the
-marks say ("<5" is 0 to 4, "masqué" at least 5), and masks more until no small count is pinned.
+Published figures are the flows of a network: each figure is an arc, each sum the network
+publishes (a row and its cells, a year and its quarters, a quarter and its months, a total and
+its parts) is a node where what comes in goes out. A two-way table is source → row → column →
+sink → source; a year is year → quarter → month → month's total → quarter's total → year's
+total. A count that is no published figure but follows from some (declarations beyond the first
+of a shared incident: the year's declarations minus its incidents) is an arc too, unpublished,
+and guarded alike. The sum of several hidden figures may be known (a row's total minus its shown
+cells, a year minus one of its quarters): as in any suppressed table, that pins none of them.
+
+Primary suppression hides counts from 0 to 4. An audit then asks, for each hidden count of 1 to
+4 (and each unpublished one), whether another value fits everything published and what the
+marks say ("<5" is 0 to 4, "masqué" at least 5). A count can take another value exactly when its
+arc lies on a cycle of the residual network (circulation theory: the figures' constraints are
+those of a flow network, whose feasible flows are integral), so each check is a search in a graph
+of a few hundred nodes. Secondary suppression opens, for each count still pinned, the cheapest
+such cycle: it masks the published figures along the cheapest path that closes one, a figure
+costing its count times its weight (a figure many views share, a total or a margin, weighs
+more: masked here, it is masked in all of them). A 0 gives nobody away: it reads "<5", and may
+be worked out.
 """
 
+import heapq
+import itertools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,146 +31,161 @@ from typing import Any
 THRESHOLD = 5
 UNDER = "<5"
 MASKED = "masqué"
+INFINITY = 10**9
 
-Cell = tuple[Hashable, Hashable]
+Key = Hashable
+Shown = int | str
+
+
+@dataclass(frozen=True, slots=True)
+class Arc:
+    tail: Hashable
+    head: Hashable
+    key: Key
+    value: int
+    # An arc that is no published figure (a part of a total nobody publishes) is still a count of
+    # its own: it must not be worked out when it is small, and it can never be masked.
+    published: bool = True
+    # What masking it costs beside its count: a figure that other views show too weighs more.
+    weight: int = 1
 
 
 @dataclass
-class Table:
-    """A two-way table with its margins; ``None`` in ``hidden`` means published."""
+class Network:
+    arcs: list[Arc]
 
-    rows: list[Hashable]
-    columns: list[Hashable]
-    counts: dict[Cell, int]
-    hidden: dict[Any, str]  # cell (r, c), ("row", r), ("column", c) → UNDER or MASKED
+    def __post_init__(self) -> None:
+        self.index = {arc.key: i for i, arc in enumerate(self.arcs)}
+        self.at: dict[Hashable, list[int]] = {}
+        for i, arc in enumerate(self.arcs):
+            self.at.setdefault(arc.tail, []).append(i)
+            self.at.setdefault(arc.head, []).append(i)
 
-    def row_total(self, row: Hashable) -> int:
-        return sum(self.counts[(row, c)] for c in self.columns)
+    def value(self, key: Key) -> int:
+        return self.arcs[self.index[key]].value
 
-    def column_total(self, column: Hashable) -> int:
-        return sum(self.counts[(r, column)] for r in self.rows)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def value(self, key: Any) -> int:
-        if isinstance(key, tuple) and key and key[0] == "row" and len(key) == 2 and key not in self.counts:
-            return self.row_total(key[1])
-        if isinstance(key, tuple) and key and key[0] == "column" and len(key) == 2 and key not in self.counts:
-            return self.column_total(key[1])
-        return self.counts[key]
-
-    def shown(self, key: Any) -> int | str:
-        return self.hidden.get(key, self.value(key))
-
-    def shown_total(self) -> int | str:
-        if None in self.hidden:
-            return self.hidden[None]
-        return self.total if self.total >= THRESHOLD else UNDER
-
-    def equations(self) -> list[tuple[Any, list[Any]]]:
-        """Every published sum: (its total's key, the keys it adds up); None is the grand total,
-        itself shown as "<5" (and so no equation) when it is under 5."""
-        sums: list[tuple[Any, list[Any]]] = []
-        sums += [(("row", r), [(r, c) for c in self.columns]) for r in self.rows]
-        sums += [(("column", c), [(r, c) for r in self.rows]) for c in self.columns]
-        if None not in self.hidden:
-            sums.append((None, [("row", r) for r in self.rows]))
-            sums.append((None, [("column", c) for c in self.columns]))
-        return sums
+    def shown(self, hidden: Mapping[Key, str], key: Key) -> Shown:
+        return hidden.get(key, self.value(key))
 
 
-def _mask_second(table: Table, keys: list[Any]) -> bool:
-    """If exactly one of ``keys`` is hidden, hide the smallest published one too."""
-    hidden = [k for k in keys if k in table.hidden]
-    if len(hidden) != 1:
-        return False
-    return _mask_smallest(table, keys)
+def suppress(network: Network, forced: Mapping[Key, str] | None = None) -> dict[Key, str]:
+    """The figures to hide, each with its mark. ``forced`` are figures hidden already elsewhere
+    (in another published view that shows them too): hidden here as well."""
+    hidden = {arc.key: UNDER for arc in network.arcs if arc.published and arc.value < THRESHOLD}
+    for key, mark in (forced or {}).items():
+        if key in network.index and key not in hidden:
+            hidden[key] = mark
+    while pinned := disclosed(network, hidden):
+        for key in pinned:
+            i = network.index[key]
+            if _movable(network, _residual(network, hidden), hidden, i):
+                continue  # freed by what was masked for another
+            path = _opening(network, hidden, i)
+            if path is None:  # no cycle can ever hold it: hide everything it touches
+                path = [j for node in (network.arcs[i].tail, network.arcs[i].head) for j in network.at[node]]
+            for j in path:
+                arc = network.arcs[j]
+                if arc.published and arc.key not in hidden:
+                    hidden[arc.key] = MASKED
+    return hidden
 
 
-def _mask_smallest(table: Table, keys: list[Any]) -> bool:
-    published = [k for k in keys if k not in table.hidden]
-    if not published:
-        return False
-    smallest = min(published, key=lambda k: (table.value(k), str(k)))
-    table.hidden[smallest] = MASKED
-    return True
-
-
-def suppress(rows: Sequence[Hashable], columns: Sequence[Hashable], counts: Mapping[Any, int]) -> Table:  # noqa: PLR0912
-    table = Table(list(rows), list(columns), {(r, c): counts.get((r, c), 0) for r in rows for c in columns}, {})
-    if table.total < THRESHOLD:
-        table.hidden[None] = UNDER
-    for key, value in table.counts.items():
-        if value < THRESHOLD:
-            table.hidden[key] = UNDER
-    for r in table.rows:
-        if table.row_total(r) < THRESHOLD:
-            table.hidden[("row", r)] = UNDER
-    for c in table.columns:
-        if table.column_total(c) < THRESHOLD:
-            table.hidden[("column", c)] = UNDER
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in table.equations():
-            if total is not None and total in table.hidden:
-                continue  # a hidden total publishes no equation
-            changed |= _mask_second(table, parts)
-    # The rule above leaves two unknowns in every published sum; combined, the sums and the
-    # marks ("<5" is 0 to 4, a masked count at least 5) can still pin a small count down. Mask
-    # more, next to what is pinned, until nothing is.
-    while pinned := disclosed(table):
-        masked_more = False
-        for row, column in pinned:
-            lines = [[(row, c) for c in table.columns], [(r, column) for r in table.rows]]
-            masked_more |= any(_mask_smallest(table, line) for line in lines)
-        margins = [("row", r) for r in table.rows] + [("column", c) for c in table.columns]
-        if not masked_more and not _mask_smallest(table, margins):
-            if None in table.hidden:
-                break
-            table.hidden[None] = MASKED if table.total >= THRESHOLD else UNDER
-    return table
-
-
-INFINITY = 10**9
-
-
-def _residual(table: Table) -> dict[Any, set[Any]]:
-    """The table as a circulation (source → row → column → sink → source, each arc carrying a
-    count), and the arcs along which its true counts could move while everything published
-    stays as it is: a published figure is fixed; "<5" may move within 0..4; a masked one may
-    move above 5."""
-    source, sink = ("source",), ("sink",)
-    arcs: list[tuple[Any, Any, Any, int]] = []  # (tail, head, key of the figure, its value)
-    for r in table.rows:
-        arcs.append((source, ("r", r), ("row", r), table.row_total(r)))
-        for c in table.columns:
-            arcs.append((("r", r), ("c", c), (r, c), table.counts[(r, c)]))
-    for c in table.columns:
-        arcs.append((("c", c), sink, ("column", c), table.column_total(c)))
-    arcs.append((sink, source, None, table.total))
-    graph: dict[Any, set[Any]] = {}
-    for tail, head, key, value in arcs:
-        mark = table.hidden.get(key)
-        if mark is None:
+def _opening(network: Network, hidden: Mapping[Key, str], i: int) -> list[int] | None:
+    """The arcs of the cheapest path that closes a cycle through arc ``i`` in a direction it has
+    room for, once the published figures along it are masked; None if there is none."""
+    arc = network.arcs[i]
+    low, high = _bounds(arc, hidden)
+    best: tuple[float, list[int]] | None = None
+    for start, goal, room in ((arc.head, arc.tail, arc.value < high), (arc.tail, arc.head, arc.value > low)):
+        if not room:
             continue
-        low, high = (0, THRESHOLD - 1) if mark == UNDER else (THRESHOLD, INFINITY)
-        if value < high:
-            graph.setdefault(tail, set()).add(head)
-        if value > low:
-            graph.setdefault(head, set()).add(tail)
+        found = _cheapest_path(network, hidden, start, goal, i)
+        if found is not None and (best is None or found[0] < best[0]):
+            best = found
+    return None if best is None else best[1]
+
+
+def _cheapest_path(
+    network: Network, hidden: Mapping[Key, str], start: Hashable, goal: Hashable, skip: int
+) -> tuple[float, list[int]] | None:
+    """Dijkstra from ``start`` to ``goal``: going along an arc that can already move that way
+    costs nothing; along a published figure, masking it (it may then rise; fall, if above 5)."""
+    order = itertools.count()
+    queue: list[tuple[float, int, Hashable]] = [(0.0, next(order), start)]
+    best: dict[Hashable, float] = {start: 0.0}
+    came: dict[Hashable, tuple[Hashable, int]] = {}
+    while queue:
+        cost, _, node = heapq.heappop(queue)
+        if node == goal:
+            path = []
+            while node != start:
+                node, j = came[node]
+                path.append(j)
+            return cost, path
+        if cost > best.get(node, INFINITY):
+            continue
+        for j in network.at[node]:
+            if j == skip:
+                continue
+            arc = network.arcs[j]
+            forward = arc.tail == node
+            step = _step_cost(arc, hidden, forward=forward)
+            if step is None:
+                continue
+            following = arc.head if forward else arc.tail
+            if cost + step < best.get(following, INFINITY):
+                best[following] = cost + step
+                came[following] = (node, j)
+                heapq.heappush(queue, (cost + step, next(order), following))
+    return None
+
+
+def _step_cost(arc: Arc, hidden: Mapping[Key, str], *, forward: bool) -> float | None:
+    low, high = _bounds(arc, hidden)
+    if (arc.value < high) if forward else (arc.value > low):
+        return 0.0  # it can move that way already
+    if not arc.published or arc.key in hidden:
+        return None
+    if not forward and arc.value <= THRESHOLD:
+        return None  # masked, it reads "at least 5": a 5 cannot fall
+    return float(arc.value * arc.weight)
+
+
+Graph = dict[Hashable, list[tuple[Hashable, int]]]
+
+
+def _residual(network: Network, hidden: Mapping[Key, str]) -> Graph:
+    """The arcs along which the true counts could move while everything published stays as it
+    is: a published figure is fixed; "<5" may move within 0..4; a masked one above 5; a count
+    nobody publishes anywhere from 0."""
+    graph: Graph = {}
+    for i, arc in enumerate(network.arcs):
+        low, high = _bounds(arc, hidden)
+        if low == high:
+            continue
+        if arc.value < high:
+            graph.setdefault(arc.tail, []).append((arc.head, i))
+        if arc.value > low:
+            graph.setdefault(arc.head, []).append((arc.tail, i))
     return graph
 
 
-def _reaches(graph: dict[Any, set[Any]], start: Any, goal: Any, arc: tuple[Any, Any]) -> bool:
-    """Whether ``goal`` can be reached from ``start`` without going back along ``arc``."""
+def _bounds(arc: Arc, hidden: Mapping[Key, str]) -> tuple[int, int]:
+    if not arc.published:
+        return 0, INFINITY
+    mark = hidden.get(arc.key)
+    if mark is None:
+        return arc.value, arc.value
+    return (0, THRESHOLD - 1) if mark == UNDER else (THRESHOLD, INFINITY)
+
+
+def _reaches(graph: Graph, start: Hashable, goal: Hashable, skip: int) -> bool:
+    """Whether ``goal`` can be reached from ``start`` without going along arc ``skip``."""
     seen, frontier = {start}, [start]
     while frontier:
         node = frontier.pop()
-        for following in graph.get(node, ()):
-            if (node, following) in (arc, arc[::-1]) or following in seen:
+        for following, arc in graph.get(node, ()):
+            if arc == skip or following in seen:
                 continue
             if following == goal:
                 return True
@@ -163,32 +194,65 @@ def _reaches(graph: dict[Any, set[Any]], start: Any, goal: Any, arc: tuple[Any, 
     return False
 
 
-def disclosed(table: Table) -> list[Any]:
-    """The hidden "<5" counts that what is published pins down to one value.
-
-    A count can take another value exactly when its arc lies on a cycle of the residual graph
-    (circulation theory: the figures' constraints are those of a flow network, whose feasible
-    flows are integral), so each check is a search in a graph of a few dozen nodes."""
-    graph = _residual(table)
-    pinned = []
-    for key, mark in table.hidden.items():
-        if mark != UNDER or key not in table.counts:
-            continue
-        row, column = ("r", key[0]), ("c", key[1])
-        value = table.counts[key]
-        up = value < THRESHOLD - 1 and _reaches(graph, column, row, (row, column))
-        down = value > 0 and _reaches(graph, row, column, (row, column))
-        if not (up or down):
-            pinned.append(key)
-    return pinned
+def _movable(network: Network, graph: Graph, hidden: Mapping[Key, str], i: int) -> bool:
+    """Whether arc ``i``'s count can take another value, everything published staying as it is:
+    whether it lies on a cycle of the residual network, in a direction it has room for."""
+    arc = network.arcs[i]
+    low, high = _bounds(arc, hidden)
+    up = arc.value < high and _reaches(graph, arc.head, arc.tail, i)
+    return up or (arc.value > low and _reaches(graph, arc.tail, arc.head, i))
 
 
-def audit(table: Table) -> bool:
+def disclosed(network: Network, hidden: Mapping[Key, str]) -> list[Key]:
+    """The counts of 1 to 4 that what is published pins down to one value: hidden figures, and
+    counts nobody publishes."""
+    graph = _residual(network, hidden)
+    return [
+        arc.key
+        for i, arc in enumerate(network.arcs)
+        if (arc.key in hidden or not arc.published) and _a_few(arc.value) and not _movable(network, graph, hidden, i)
+    ]
+
+
+def _a_few(count: int) -> bool:
+    """A count gives someone away when it is 1 to 4. A 0 names nobody: it reads "<5" like the
+    others, so that a published "<5" says nothing more, but working it out harms no one (and
+    what it would pin beside it, a count of 1 to 4, is guarded as itself)."""
+    return 0 < count < THRESHOLD
+
+
+def audit(network: Network, hidden: Mapping[Key, str]) -> bool:
     """No count under 5 can be worked out exactly from what is published."""
-    return not disclosed(table)
+    return not disclosed(network, hidden)
 
 
-def suppress_list(counts: dict[Hashable, int]) -> tuple[dict[Hashable, int | str], int | str]:
-    """One dimension with its total: the same rules as a table with one column."""
-    table = suppress(list(counts), ["count"], {(k, "count"): v for k, v in counts.items()})
-    return {k: table.shown((k, "count")) for k in counts}, table.shown_total()
+SOURCE, SINK = ("source",), ("sink",)
+
+
+def table(
+    rows: Sequence[Hashable],
+    columns: Sequence[Hashable],
+    counts: Mapping[Any, int],
+    *,
+    cell: Any = lambda r, c: (r, c),
+    row: Any = lambda r: ("row", r),
+    column: Any = lambda c: ("column", c),
+    total: Key = None,
+    margin_weight: int = 1,
+    total_weight: int = 1,
+) -> Network:
+    """A two-way table with its margins and grand total; ``cell``, ``row``, ``column`` and
+    ``total`` name each figure (by default ``(r, c)``, ``("row", r)``, ``("column", c)``, None)."""
+    value = {(r, c): counts.get((r, c), 0) for r in rows for c in columns}
+    arcs = [Arc(SOURCE, ("r", r), row(r), sum(value[(r, c)] for c in columns), weight=margin_weight) for r in rows]
+    arcs += [Arc(("r", r), ("c", c), cell(r, c), value[(r, c)]) for r in rows for c in columns]
+    arcs += [Arc(("c", c), SINK, column(c), sum(value[(r, c)] for r in rows), weight=margin_weight) for c in columns]
+    arcs.append(Arc(SINK, SOURCE, total, sum(value.values()), weight=total_weight))
+    return Network(arcs)
+
+
+def listing(counts: Mapping[Any, int], *, item: Any = lambda k: k, total: Key = None) -> Network:
+    """One dimension and its total."""
+    arcs = [Arc(SOURCE, SINK, item(k), n) for k, n in counts.items()]
+    arcs.append(Arc(SINK, SOURCE, total, sum(counts.values())))
+    return Network(arcs)

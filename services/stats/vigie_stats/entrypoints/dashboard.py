@@ -4,6 +4,10 @@ no script and nothing fetched from elsewhere, so it loads at once and works off 
 Headline figures, incidents per month, by category, by structure type, and a map of the regions
 (a tile map: one square per region, placed as the regions lie, the five overseas ones beside)
 shaded by count.
+
+Whoever is not signed in sees a published year's figures (small counts read "<5", and others
+"masqué" where needed); ARS and CERT Santé staff sign in (``/connexion``) to see theirs exact:
+an ARS its own region, CERT Santé all of France.
 """
 
 import html
@@ -18,9 +22,12 @@ from vigie_contracts.territory import REGIONS
 from vigie_kit.db import unit_of_work
 from vigie_kit.http import SessionsDep
 
-from ..domain.dimensions import Dimension
-from ..handlers import count_declarations, headline, today_in_france
-from ..views import UNIVERSE
+from ..domain.access import Viewer
+from ..domain.dimensions import UNIVERSE, Dimension
+from ..domain.disclosure import MASKED, Shown
+from ..domain.publication import Publication, cell, month_period, total, year_period
+from ..handlers import count_declarations, headline, published, published_years, today_in_france
+from .access import ViewerDep
 
 router = APIRouter(tags=["dashboard"])
 
@@ -42,8 +49,15 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)} %" if whole else "—"
+def _percent(part: Shown, whole: Shown) -> str:
+    if not (isinstance(part, int) and isinstance(whole, int)) or not whole:
+        return "—"
+    return f"{round(100 * part / whole)} %"
+
+
+def _size(shown: Shown) -> int:
+    """How much of a bar a figure draws: a published count, or nothing for a hidden one."""
+    return shown if isinstance(shown, int) else 0
 
 
 def _shade(count: int, highest: int) -> str:
@@ -56,15 +70,15 @@ def _ink(fill: str) -> str:
     return "#ffffff" if fill in PALETTE[4:] else "#13233a"
 
 
-def _bars(title: str, slug: str, items: list[tuple[str, int]]) -> str:
-    """Horizontal bars, longest first, each labelled with its count."""
-    items = sorted(items, key=lambda item: (-item[1], item[0]))
-    highest = max((n for _, n in items), default=0) or 1
+def _bars(title: str, slug: str, items: list[tuple[str, Shown]]) -> str:
+    """Horizontal bars, longest first, each labelled with its count (or its mark)."""
+    items = sorted(items, key=lambda item: (-_size(item[1]), item[0]))
+    highest = max((_size(n) for _, n in items), default=0) or 1
     row, label_width, bar_width = 26, 250, 300
     rows = []
     for index, (label, count) in enumerate(items):
         y = index * row
-        width = round(bar_width * count / highest)
+        width = round(bar_width * _size(count) / highest)
         rows.append(
             f'<g data-label="{_e(label)}" data-count="{count}">'
             f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" class="label">{_e(label)}</text>'
@@ -79,14 +93,14 @@ def _bars(title: str, slug: str, items: list[tuple[str, int]]) -> str:
     )
 
 
-def _months(year: int, counts: dict[str, int]) -> str:
-    highest = max(counts.values(), default=0) or 1
+def _months(year: int, counts: dict[str, Shown]) -> str:
+    highest = max((_size(n) for n in counts.values()), default=0) or 1
     column, height, top = 100, 170, 22
     bars = []
     for index, name in enumerate(MONTHS):
-        key = f"{year}-{index + 1:02d}"
+        key = month_period(year, index + 1)
         count = counts.get(key, 0)
-        bar = round(height * count / highest)
+        bar = round(height * _size(count) / highest)
         x = index * column
         bars.append(
             f'<g data-month="{key}" data-count="{count}">'
@@ -101,21 +115,30 @@ def _months(year: int, counts: dict[str, int]) -> str:
     )
 
 
-def _tile(code: str, x: int, y: int, count: int, highest: int) -> str:
+def _tile(code: str, x: int, y: int, count: Shown | None, highest: int) -> str:
+    """A region's square; ``None`` for a region outside the viewer's, drawn blank."""
     region = REGIONS[code]
-    fill = _shade(count, highest)
+    fill = "#ffffff" if count is None else _shade(_size(count), highest)
     words = _wrap(region.name, 14)
     label = "".join(
         f'<tspan x="{x + TILE / 2 - 3}" dy="{0 if i == 0 else 13}">{_e(w)}</tspan>' for i, w in enumerate(words)
     )
     return (
-        f'<g data-region="{code}" data-count="{count}">'
-        f"<title>{_e(region.name)} : {count} déclaration{'s' if count > 1 else ''}</title>"
+        f'<g data-region="{code}" data-count="{"" if count is None else count}">'
+        f"<title>{_e(region.name)} : {_e(_declarations(count))}</title>"
         f'<rect x="{x}" y="{y}" width="{TILE - 6}" height="{TILE - 6}" rx="8" fill="{fill}" stroke="#9db3cc"/>'
         f'<text x="{x + TILE / 2}" y="{y + 20}" text-anchor="middle" class="tile-name" fill="{_ink(fill)}">{label}</text>'
         f'<text x="{x + TILE / 2 - 3}" y="{y + TILE - 18}" text-anchor="middle" class="tile-count" '
-        f'fill="{_ink(fill)}">{count}</text></g>'
+        f'fill="{_ink(fill)}">{"" if count is None else _e(count)}</text></g>'
     )
+
+
+def _declarations(count: Shown | None) -> str:
+    if count is None:
+        return "hors de votre région"
+    if isinstance(count, str):
+        return f"{count} (effectif non publié)" if count == MASKED else f"{count} déclarations"
+    return f"{count} déclaration{'s' if count > 1 else ''}"
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -136,12 +159,12 @@ def _after_hyphens(word: str) -> list[str]:
     return [part + "-" for part in parts[:-1]] + [parts[-1]]
 
 
-def _map(counts: dict[str, int]) -> str:
-    highest = max(counts.values(), default=0)
-    tiles = [_tile(code, col * TILE, row * TILE, counts.get(code, 0), highest) for code, (col, row) in TILES.items()]
+def _map(counts: dict[str, Shown]) -> str:
+    highest = max((_size(n) for n in counts.values()), default=0)
+    tiles = [_tile(code, col * TILE, row * TILE, counts.get(code), highest) for code, (col, row) in TILES.items()]
     top = 6 * TILE + 30
     tiles.append(f'<text x="0" y="{top - 10}" class="label">Outre-mer</text>')
-    tiles += [_tile(code, index * TILE, top, counts.get(code, 0), highest) for index, code in enumerate(OVERSEAS)]
+    tiles += [_tile(code, index * TILE, top, counts.get(code), highest) for index, code in enumerate(OVERSEAS)]
     legend = "".join(
         f'<rect x="{6 * TILE - 40 + i * 22}" y="{top + 10}" width="20" height="14" fill="{color}" stroke="#9db3cc"/>'
         for i, color in enumerate(PALETTE)
@@ -172,22 +195,49 @@ main{max-width:1280px;margin:0 auto;padding:20px 32px 40px}
 .bar{fill:#3f79bd}.label{font-size:12px;fill:#4a5b70}.value{font-size:12px;fill:#13233a;font-weight:600}
 .tile-name{font-size:11px;font-weight:600}.tile-count{font-size:22px;font-weight:700}
 nav a{color:#c6d3e3;margin-left:14px}footer{color:#4a5b70;font-size:12px;margin-top:18px}
+.who{float:right;color:#c6d3e3;font-size:13px}.who form{display:inline}.who button{background:none;border:0;
+color:#fff;text-decoration:underline;cursor:pointer;font:inherit;padding:0}.who a{color:#fff}
+.notice{background:#fff;border-radius:10px;padding:16px 18px;box-shadow:0 1px 2px rgba(19,35,58,.08)}
+form.signin label{display:block;font-weight:600;margin:12px 0 6px}form.signin input{width:100%;max-width:560px;
+padding:8px;font:inherit;border:1px solid #9db3cc;border-radius:6px}form.signin button{margin-top:14px;padding:8px 18px;
+font:inherit;background:#1f4f8f;color:#fff;border:0;border-radius:6px;cursor:pointer}.error{color:#a4161a;font-weight:600}
 """
 
 
-def render(year: int, facts: dict[str, Any]) -> str:
+def layout(title: str, heading: str, subtitle: str, main: str, who: str = "") -> str:
+    """A page of the observatory: its header, and what it shows."""
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{_e(title)}</title><style>{STYLE}</style></head>
+<body><header>{who}<h1>{_e(heading)}</h1><p>{subtitle}</p></header>
+<main>{main}</main></body></html>"""
+
+
+HEADING = "Observatoire des incidents de sécurité des systèmes d'information de santé"
+
+
+def _who(viewer: Viewer) -> str:
+    if not viewer.signed_in:
+        return '<div class="who">Chiffres publiés · <a href="/connexion">Se connecter (ARS, CERT Santé)</a></div>'
+    return (
+        f'<div class="who" data-testid="signed-in">Connecté : {_e(viewer.label)} · '
+        '<form method="post" action="/deconnexion"><button type="submit">Se déconnecter</button></form></div>'
+    )
+
+
+def render(year: int, facts: dict[str, Any], viewer: Viewer, years: list[int]) -> str:
     h = facts["headline"]
-    total = h.declarations
+    total_count = h["declarations"]
     cards = [
-        ("declarations", f"{total}", "déclarations"),
-        ("incidents", f"{h.incidents}", "incidents distincts (un incident chez un prestataire compte une fois)"),
-        ("malicious", _percent(h.malicious, total), f"d'origine malveillante ({h.malicious})"),
-        ("degraded", f"{h.degraded_mode}", f"en mode dégradé ({_percent(h.degraded_mode, total)})"),
-        ("endangered", f"{h.patients_endangered}", "avec des patients mis en danger (potentiel ou avéré)"),
+        ("declarations", total_count, "déclarations"),
+        ("incidents", h["incidents"], "incidents distincts (un incident chez un prestataire compte une fois)"),
+        ("malicious", _percent(h["malicious"], total_count), f"d'origine malveillante ({h['malicious']})"),
+        ("degraded", h["degraded_mode"], f"en mode dégradé ({_percent(h['degraded_mode'], total_count)})"),
+        ("endangered", h["patients_endangered"], "avec des patients mis en danger (potentiel ou avéré)"),
         (
             "support",
-            f"{h.support_requested}",
-            f"avec un accompagnement demandé au CERT Santé ({_percent(h.support_requested, total)})",
+            h["support_requested"],
+            f"avec un accompagnement demandé au CERT Santé ({_percent(h['support_requested'], total_count)})",
         ),
     ]
     card_html = "".join(
@@ -198,20 +248,46 @@ def render(year: int, facts: dict[str, Any]) -> str:
     categories = [(CATEGORIES[k], n) for k, n in facts["category"].items() if n]
     types = [(STRUCTURE_TYPES[k], n) for k, n in facts["structure_type"].items()]
     regions = [(REGIONS[k].name, n) for k, n in facts["region"].items()]
-    years = "".join(f'<a href="?year={y}">{y}</a>' for y in range(year - 2, year + 1))
+    nav = "".join(f'<a href="?year={y}">{y}</a>' for y in years)
     stamp = datetime.now(UTC).astimezone().strftime("%d/%m/%Y %H:%M")
-    return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Observatoire des incidents — {year}</title><style>{STYLE}</style></head>
-<body><header><h1>Observatoire des incidents de sécurité des systèmes d'information de santé</h1>
-<p>Incidents détectés en {year} · déclarations reçues par Vigie <nav style="display:inline">{years}</nav></p></header>
-<main><section class="cards" aria-label="Chiffres clés">{card_html}</section>
-<section class="grid">{_months(year, facts["month"])}{_bars("Par catégorie d'incident", "categories", categories)}
-{_bars("Par type de structure", "structure-types", types)}{_map(facts["region"])}
-{_bars("Par région", "regions", regions)}</section>
-<footer>Données au {stamp}. Exports : <a href="/v1/stats?group_by=region,category&amp;from={year}-01-01&amp;to={year}-12-31&amp;format=csv">CSV</a>,
-<a href="/v1/stats?group_by=region,category&amp;from={year}-01-01&amp;to={year}-12-31&amp;public=true">JSON publiable</a>
-(effectifs inférieurs à 5 masqués).</footer></main></body></html>"""
+    if viewer.signed_in:
+        scope = f"chiffres exacts, {_e(viewer.label)}" if viewer.region else "chiffres exacts, France entière"
+        exports = (
+            f'<a href="/v1/stats?group_by=region,category&amp;from={year}-01-01&amp;to={year}-12-31&amp;format=csv">CSV'
+            " (exact)</a>"
+        )
+        note = f"Données au {stamp}, {scope}. Exports : {exports}."
+    else:
+        scope = "chiffres publiés (effectifs inférieurs à 5 et ceux qui permettraient de les retrouver masqués)"
+        exports = (
+            f'<a href="/v1/stats?group_by=region,category&amp;from={year}-01-01&amp;to={year}-12-31&amp;public=true">'
+            'JSON publiable</a>, <a href="/v1/stats?group_by=region,category&amp;from='
+            f'{year}-01-01&amp;to={year}-12-31&amp;public=true&amp;format=csv">CSV publiable</a>'
+        )
+        note = f"Chiffres de {year} tels que publiés par le CERT Santé, {scope}. Exports : {exports}."
+    panels = [
+        _months(year, facts["month"]),
+        _bars("Par catégorie d'incident", "categories", categories),
+        _bars("Par type de structure", "structure-types", types),
+        _map(facts["region"]),
+        _bars("Par région", "regions", regions),
+    ]
+    main = (
+        f'<section class="cards" aria-label="Chiffres clés">{card_html}</section>'
+        f'<section class="grid">{"".join(panels)}</section><footer>{note}</footer>'
+    )
+    subtitle = f'Incidents détectés en {year} · {scope} <nav style="display:inline">{nav}</nav>'
+    return layout(f"Observatoire des incidents — {year}", HEADING, subtitle, main, _who(viewer))
+
+
+def no_publication(viewer: Viewer) -> str:
+    main = (
+        '<div class="notice" data-testid="nothing-published"><p>Aucune statistique n\'est encore publiée : les'
+        " chiffres d'une année sont publiés par le CERT Santé une fois l'année écoulée.</p>"
+        '<p>Agents des ARS et du CERT Santé : <a href="/connexion">connectez-vous</a> pour voir les chiffres'
+        " exacts de votre périmètre.</p></div>"
+    )
+    return layout("Observatoire des incidents", HEADING, "Chiffres publiés", main, _who(viewer))
 
 
 @router.get("/", include_in_schema=False)
@@ -219,19 +295,80 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/tableau-de-bord")
 
 
+_PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+
+
 @router.get("/tableau-de-bord", response_class=HTMLResponse, summary="The observatory's dashboard (French)")
 async def dashboard(
     sessions: SessionsDep,
-    year: Annotated[int | None, Query(ge=2001, le=2099, description="default: this year")] = None,
+    viewer: ViewerDep,
+    year: Annotated[
+        int | None, Query(ge=2001, le=2099, description="default: this year, or the latest published")
+    ] = None,
 ) -> HTMLResponse:
-    year = year or today_in_france().year
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    facts: dict[str, Any] = {}
     async with unit_of_work(sessions) as session:
-        facts["headline"] = await headline(session, start, end)
-        for dimension in (Dimension.month, Dimension.category, Dimension.structure_type, Dimension.region):
-            counts = await count_declarations(session, [dimension], start, end)
-            found = {key[0]: n for key, n in counts.groups}
-            universe = UNIVERSE.get(dimension, list(found))
-            facts[dimension.value] = {k: found.get(k, 0) for k in universe}
-    return HTMLResponse(render(year, facts), headers={"Cache-Control": "no-cache"})
+        years = await published_years(session)
+        if viewer.signed_in:
+            year = year or today_in_france().year
+            facts = await _exact_facts(session, year, viewer.region)
+            shown_years = sorted({*range(year - 2, year + 1), *years})
+        else:
+            publication = await published(session, year or years[0]) if year or years else None
+            if publication is None:
+                return HTMLResponse(no_publication(viewer), headers=_PRIVATE)
+            year = publication.year
+            facts = _published_facts(publication)
+            shown_years = sorted(years)
+    return HTMLResponse(render(year, facts, viewer, shown_years), headers=_PRIVATE)
+
+
+async def _exact_facts(session: Any, year: int, region: str | None) -> dict[str, Any]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    found = await headline(session, start, end, region)
+    facts: dict[str, Any] = {
+        "headline": {
+            "declarations": found.declarations,
+            "incidents": found.incidents,
+            "malicious": found.malicious,
+            "degraded_mode": found.degraded_mode,
+            "patients_endangered": found.patients_endangered,
+            "support_requested": found.support_requested,
+        }
+    }
+    for dimension in (Dimension.month, Dimension.category, Dimension.structure_type, Dimension.region):
+        counts = await count_declarations(session, [dimension], start, end, region)
+        found_counts = {key[0]: n for key, n in counts.groups}
+        if dimension is Dimension.month:
+            universe: list[Any] = [month_period(year, m) for m in range(1, 13)]
+        elif dimension is Dimension.region and region is not None:
+            universe = [region]  # the other regions are not this viewer's: drawn blank
+        else:
+            universe = UNIVERSE[dimension]
+        facts[dimension.value] = {k: found_counts.get(k, 0) for k in universe}
+    return facts
+
+
+def _published_facts(publication: Publication) -> dict[str, Any]:
+    y = year_period(publication.year)
+    shown = publication.shown
+    potential = shown(cell(y, Dimension.patient_safety, "potential"))
+    proven = shown(cell(y, Dimension.patient_safety, "proven"))
+    facts: dict[str, Any] = {
+        "headline": {
+            "declarations": shown(total(y)),
+            "incidents": shown((y, ("incidents",), ())),
+            "malicious": shown(cell(y, Dimension.origin, "malicious")),
+            "degraded_mode": shown(cell(y, Dimension.degraded_mode, True)),
+            # A sum of two published counts; one hidden, and the sum would tell it.
+            "patients_endangered": potential + proven
+            if isinstance(potential, int) and isinstance(proven, int)
+            else MASKED,
+            "support_requested": shown(cell(y, Dimension.support_requested, True)),
+        },
+        "month": {
+            month_period(publication.year, m): shown(total(month_period(publication.year, m))) for m in range(1, 13)
+        },
+    }
+    for dimension in (Dimension.category, Dimension.structure_type, Dimension.region):
+        facts[dimension.value] = {k: shown(cell(y, dimension, k)) for k in UNIVERSE[dimension]}
+    return facts

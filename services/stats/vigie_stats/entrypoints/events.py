@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from vigie_contracts.events import DeclarationEnriched, NotificationDispatched
+from vigie_contracts.events import CredentialChanged, DeclarationEnriched, NotificationDispatched
 from vigie_kit.consumer import Subscription
 
+from ..credentials import record_credentials
 from ..handlers import record_deliveries, record_facts
 
 # The figures are read by people, not by the pipeline: events are taken in batches gathered
@@ -25,4 +26,12 @@ DELIVERY = Subscription(
     batch_handler=record_deliveries,
     gather_ms=COUNT_GATHER_MS,
 )
-SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
+CREDENTIALS = Subscription(
+    group="stats.credentials",
+    topic=CredentialChanged.topic,
+    event_type=CredentialChanged,
+    batch_handler=record_credentials,
+)
+# What the figures are made of, and what a rebuild replays; the credentials are not figures.
+AGGREGATES: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
+SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (*AGGREGATES, CREDENTIALS)
