@@ -99,6 +99,9 @@ async def credentials(stack: Stack) -> dict[str, dict[str, str]]:
             # the fuzzing tests alone send more than the default 600 requests a minute
             "--rate",
             "100000",
+            # its declarants (vigie_stack.samples) are acknowledged there
+            "--mail-domain",
+            "structure.example.fr",
         ),
         "national": await asyncio.to_thread(
             stack.credential,

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from .declaration import DeclarationContent, IndicatorType
+from .declaration import DeclarationContent, Email, IndicatorType
 from .topics import (
     CREDENTIAL_CHANGED,
     DECLARATION_ENRICHED,
@@ -72,6 +72,9 @@ class SubmittedData(BaseModel):
     kind: RevisionKind
     submitted_at: AwareDatetime
     declaration: DeclarationContent
+    # The declarant's address, when the intake found it in a mail domain registered with the
+    # partner's credential: only then is it sent the acknowledgement (no mail relay for anyone).
+    acknowledge_to: Email | None = None
 
 
 class DeclarationSubmitted(Envelope):

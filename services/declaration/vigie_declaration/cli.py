@@ -1,6 +1,7 @@
 """``vigie-declaration credentials``: create, list and revoke the credentials callers present.
 
-    vigie-declaration credentials create --kind partner --name "Éditeur X" --finess 750712184
+    vigie-declaration credentials create --kind partner --name "Éditeur X" --finess 750712184 \
+        --mail-domain hopital-x.fr
     vigie-declaration credentials create --kind partner --name "Éditeur X, 2e accès" \
         --principal partner:editeur-x-3f9c2b --join --finess 750712184
     vigie-declaration credentials create --kind partner --name "Formulaire" --departement '*'
@@ -57,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--departement", action="append", default=[], help="a département it may declare for, or *")
     create.add_argument("--region", help="INSEE code of an ARS credential's region")
     create.add_argument("--rate", type=int, help="requests per minute (default: the service's)")
+    create.add_argument(
+        "--mail-domain",
+        action="append",
+        default=[],
+        help="a partner's mail domain (chu-x.fr): its declarants there are sent the acknowledgement",
+    )
     create.add_argument("--json", action="store_true", help="print JSON (for scripts)")
     listing = actions.add_parser("list", help="list credentials (never their secrets)")
     listing.add_argument("--json", action="store_true")
@@ -76,6 +83,7 @@ async def _create(session: AsyncSession, args: argparse.Namespace) -> int:
         departements=args.departement,
         region_code=args.region,
         rate_per_minute=args.rate,
+        mail_domains=args.mail_domain,
     )
     if args.json:
         _print(json.dumps({"id": str(credential.id), "principal": credential.principal, "secret": secret}))
@@ -101,6 +109,7 @@ async def _list(session: AsyncSession, args: argparse.Namespace) -> int:
                         "departements": c.departements,
                         "region": c.region_code,
                         "rate_per_minute": c.rate_per_minute,
+                        "mail_domains": c.mail_domains,
                         "created_at": c.created_at.isoformat(),
                         "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
                     }

@@ -43,6 +43,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40].strip("-") or "unnamed"
 
 
+_MAIL_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PRINCIPAL = re.compile(r"^(partner|ars|national):[a-z0-9][a-z0-9._-]{0,79}$")
 
 
@@ -84,6 +85,25 @@ async def _principal_for(
     return wanted
 
 
+def _check_scope(kind: CredentialKind, finess: list[str], departements: list[str], region_code: str | None) -> None:
+    """What each kind's scope is made of: a partner's structures or départements, an ARS's
+    region, nothing for a national credential (it reads everything)."""
+    if kind is CredentialKind.partner:
+        if not finess and not departements:
+            raise InvalidCredential(
+                "a partner declares for FINESS numbers or départements: give --finess or --departement"
+            )
+        if region_code is not None:
+            raise InvalidCredential("--region is for ARS credentials")
+    elif kind is CredentialKind.ars:
+        if region_code not in REGIONS:
+            raise InvalidCredential(f"an ARS credential names its region: --region one of {', '.join(REGIONS)}")
+        if finess or departements:
+            raise InvalidCredential("--finess and --departement are for partner credentials")
+    elif finess or departements or region_code is not None:
+        raise InvalidCredential("a national credential reads everything: no --finess, --departement or --region")
+
+
 async def create_credential(
     session: AsyncSession,
     *,
@@ -95,6 +115,7 @@ async def create_credential(
     departements: Sequence[str] = (),
     region_code: str | None = None,
     rate_per_minute: int | None = None,
+    mail_domains: Sequence[str] = (),
 ) -> tuple[Credential, str]:
     """A new credential and its secret (the only time the secret exists outside the caller)."""
     if not name.strip():
@@ -109,20 +130,12 @@ async def create_credential(
         raise InvalidCredential(f"--departement: no département {', '.join(unknown)}")
     if rate_per_minute is not None and rate_per_minute < 1:
         raise InvalidCredential("--rate is at least 1 request per minute")
-    if kind is CredentialKind.partner:
-        if not allowed_finess and not allowed_departements:
-            raise InvalidCredential(
-                "a partner declares for FINESS numbers or départements: give --finess or --departement"
-            )
-        if region_code is not None:
-            raise InvalidCredential("--region is for ARS credentials")
-    elif kind is CredentialKind.ars:
-        if region_code not in REGIONS:
-            raise InvalidCredential(f"an ARS credential names its region: --region one of {', '.join(REGIONS)}")
-        if allowed_finess or allowed_departements:
-            raise InvalidCredential("--finess and --departement are for partner credentials")
-    elif allowed_finess or allowed_departements or region_code is not None:
-        raise InvalidCredential("a national credential reads everything: no --finess, --departement or --region")
+    domains = sorted({domain.strip().lower().rstrip(".") for domain in mail_domains})
+    if bad := [domain for domain in domains if not _MAIL_DOMAIN.match(domain)]:
+        raise InvalidCredential(f"--mail-domain: {', '.join(bad)} is not a domain name (chu-x.fr)")
+    if domains and kind is not CredentialKind.partner:
+        raise InvalidCredential("--mail-domain is for partner credentials: only partners are acknowledged")
+    _check_scope(kind, allowed_finess, allowed_departements, region_code)
 
     now = datetime.now(UTC)
     acting_for = await _principal_for(session, kind, name.strip(), principal, join, now)
@@ -138,6 +151,7 @@ async def create_credential(
         departements=allowed_departements,
         region_code=region_code,
         rate_per_minute=rate_per_minute,
+        mail_domains=domains,
         created_at=now,
     )
     session.add(credential)
@@ -182,7 +196,7 @@ async def revoke_credential(session: AsyncSession, credential_id: UUID) -> Crede
 
 
 _CALLER = (
-    "SELECT id, principal, kind, finess, departements, region_code, rate_per_minute"
+    "SELECT id, principal, kind, finess, departements, region_code, rate_per_minute, mail_domains"
     " FROM credentials WHERE token_hash = $1 AND revoked_at IS NULL"
 )
 
@@ -203,4 +217,5 @@ async def caller_for(connection: asyncpg.Connection, secret: str) -> Caller | No
         departements=frozenset(row["departements"]),
         region_code=row["region_code"],
         rate_per_minute=row["rate_per_minute"],
+        mail_domains=frozenset(row["mail_domains"]),
     )

@@ -44,7 +44,7 @@ from .adapters.orm import (
     IdempotencyKey,
     TimelineEntry,
 )
-from .domain.access import Caller, CredentialKind, Denied
+from .domain.access import Acknowledgement, Caller, CredentialKind, Denied
 from .domain.declaration import DeclarationStatus, reference, status_of
 from .domain.privacy import redact
 from .domain.revision import apply_changes
@@ -116,6 +116,7 @@ class Accepted:
     redacted: int
     replayed: bool = False
     response: dict[str, Any] = field(default_factory=dict)
+    acknowledgement: Acknowledgement | None = None
 
 
 def _request_hash(payload: dict[str, Any]) -> bytes:
@@ -172,7 +173,11 @@ def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detai
 
 
 def _submitted_event(
-    declaration: Declaration, kind: RevisionKind, content: DeclarationContent, now: datetime
+    declaration: Declaration,
+    kind: RevisionKind,
+    content: DeclarationContent,
+    now: datetime,
+    acknowledgement: Acknowledgement,
 ) -> DeclarationSubmitted:
     return DeclarationSubmitted(
         event_id=uuid4(),
@@ -185,6 +190,7 @@ def _submitted_event(
             kind=kind,
             submitted_at=now,
             declaration=content,
+            acknowledge_to=acknowledgement.to,
         ),
     )
 
@@ -199,6 +205,7 @@ class Submission:
     content: DeclarationContent
     redacted: int
     departement: Departement
+    acknowledgement: Acknowledgement
     # The request's trace: its declaration's event continues it, whichever request's
     # transaction writes it.
     trace: dict[str, str]
@@ -213,7 +220,10 @@ def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_
     request_hash = _request_hash(payload)
     redaction = redact(payload)
     clean = DeclarationContent.model_validate(redaction.content)
-    return Submission(caller, idempotency_key, request_hash, clean, redaction.nir, departement, trace_headers())
+    acknowledgement = caller.acknowledgement(clean.declarant.email)
+    return Submission(
+        caller, idempotency_key, request_hash, clean, redaction.nir, departement, acknowledgement, trace_headers()
+    )
 
 
 async def submit_declarations(
@@ -266,9 +276,11 @@ async def submit_declarations(
         revisions.append(_revision_row(caller, declaration, RevisionKind.initial, None, {}, submission.redacted, now))
         timeline.append(_submitted_entry(declaration, RevisionKind.initial, submission.redacted, now))
         audit.append(_audit_row(caller, "create", declaration.id, 1, now, redacted=submission.redacted))
-        event = _submitted_event(declaration, RevisionKind.initial, clean, now)
+        event = _submitted_event(declaration, RevisionKind.initial, clean, now, submission.acknowledgement)
         events.append(outbox_message(event, trace=submission.trace))
-        accepted = answers[index] = Accepted(declaration, 1, submission.redacted)
+        accepted = answers[index] = Accepted(
+            declaration, 1, submission.redacted, acknowledgement=submission.acknowledgement
+        )
         if submission.idempotency_key is not None:
             accepted.response = _accepted_body(accepted)
             remembered.append(_remembered_row(caller, submission.idempotency_key, submission.request_hash, accepted))
@@ -388,7 +400,7 @@ def _remembered_row(caller: Caller, key: str | None, request_hash: bytes, accept
 
 
 def _accepted_body(accepted: Accepted) -> dict[str, Any]:
-    declaration = accepted.declaration
+    declaration, acknowledgement = accepted.declaration, accepted.acknowledgement
     return {
         "id": str(declaration.id),
         "reference": declaration.reference,
@@ -396,6 +408,7 @@ def _accepted_body(accepted: Accepted) -> dict[str, Any]:
         "status": declaration.status,
         "received_at": declaration.received_at.isoformat(),
         "redactions": {"nir": accepted.redacted},
+        "acknowledgement": {"to": acknowledgement.to, "reason": acknowledgement.reason} if acknowledgement else None,
     }
 
 
@@ -446,8 +459,9 @@ async def revise_declaration(
     )
     await session.execute(insert(_TIMELINE), [_submitted_entry(declaration, request.kind, sent.nir, now)])
     await _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
-    await add_events(session, [_submitted_event(declaration, request.kind, clean, now)])
-    accepted = Accepted(declaration, declaration.revision, sent.nir)
+    acknowledgement = caller.acknowledgement(clean.declarant.email)
+    await add_events(session, [_submitted_event(declaration, request.kind, clean, now, acknowledgement)])
+    accepted = Accepted(declaration, declaration.revision, sent.nir, acknowledgement=acknowledgement)
     accepted.response = _accepted_body(accepted)
     if idempotency_key is not None:
         remembered = _remembered_row(caller, idempotency_key, request_hash, accepted)

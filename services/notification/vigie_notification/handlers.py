@@ -119,13 +119,14 @@ def _recipients(
         for recipient, entry in directory.recipients_for(data.ars.code, escalate=escalate)
         for channel in entry.channels(email_enabled=email_enabled)
     ]
-    if email_enabled:
+    if email_enabled and data.acknowledge_to is not None:
+        # Only to an address the intake found in the partner's registered mail domains.
         declarant = data.declaration.declarant
         recipients.append(
             (
                 Recipient(kind=RecipientKind.declarant, code="declarant", name=declarant.name),
                 Channel.email,
-                declarant.email,
+                data.acknowledge_to,
             )
         )
     return recipients

@@ -49,6 +49,8 @@ class Credential(SQLModel, table=True):
     departements: list[str] = _texts()
     region_code: str | None = None
     rate_per_minute: int | None = None
+    # Where a partner's acknowledgements may go: the declarant's address must be in one of these.
+    mail_domains: list[str] = _texts()
     created_at: datetime = _timestamp()
     revoked_at: datetime | None = _timestamp(nullable=True)
 

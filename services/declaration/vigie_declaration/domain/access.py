@@ -14,7 +14,7 @@ from uuid import UUID
 
 from vigie_contracts.events import CredentialKind
 
-__all__ = ["ANY_DEPARTEMENT", "Caller", "CredentialKind", "Denied"]
+__all__ = ["ANY_DEPARTEMENT", "Acknowledgement", "Caller", "CredentialKind", "Denied"]
 
 ANY_DEPARTEMENT = "*"
 
@@ -27,6 +27,14 @@ class Denied(Exception):
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """To whom the acknowledgement of a declaration goes, or why nobody is sent one."""
+
+    to: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class Caller:
     credential_id: UUID
     principal: str
@@ -35,6 +43,18 @@ class Caller:
     departements: frozenset[str] = frozenset()
     region_code: str | None = None
     rate_per_minute: int | None = None
+    mail_domains: frozenset[str] = frozenset()
+
+    def acknowledgement(self, address: str) -> "Acknowledgement":
+        """Whether the declarant at ``address`` is sent the acknowledgement: only in a mail
+        domain registered with this credential, so that nobody makes Vigie mail whom it likes."""
+        domain = address.rpartition("@")[2].lower().rstrip(".")
+        if not self.mail_domains:
+            return Acknowledgement(None, "this credential has no mail domain: no acknowledgement is sent")
+        if domain not in self.mail_domains:
+            registered = ", ".join(sorted(self.mail_domains))
+            return Acknowledgement(None, f"{domain} is not a mail domain of this credential ({registered})")
+        return Acknowledgement(address, None)
 
     def check_declare(self, finess: str, departement: str) -> None:
         if self.kind is not CredentialKind.partner:

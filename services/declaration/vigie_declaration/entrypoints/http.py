@@ -148,6 +148,14 @@ class Redactions(BaseModel):
     nir: int
 
 
+class AcknowledgementPublic(BaseModel):
+    """To whom the acknowledgement e-mail goes: only an address in a mail domain registered
+    with the credential (``credentials create --mail-domain``); else nobody, and why."""
+
+    to: str | None
+    reason: str | None = None
+
+
 class DeclarationAccepted(BaseModel):
     id: UUID
     reference: str
@@ -155,6 +163,8 @@ class DeclarationAccepted(BaseModel):
     status: DeclarationStatus
     received_at: datetime
     redactions: Redactions
+    # None in the remembered answers of requests accepted before acknowledgements were restricted.
+    acknowledgement: AcknowledgementPublic | None = None
 
 
 class RevisionPublic(BaseModel):
@@ -528,6 +538,9 @@ def _answer(response: Response, accepted: Accepted) -> DeclarationAccepted:
         status=DeclarationStatus(declaration.status),
         received_at=declaration.received_at,
         redactions=Redactions(nir=accepted.redacted),
+        acknowledgement=AcknowledgementPublic(to=accepted.acknowledgement.to, reason=accepted.acknowledgement.reason)
+        if accepted.acknowledgement
+        else None,
     )
 
 

@@ -4,6 +4,7 @@ in Vigie, behind the agency's credentials; to the declarant, an acknowledgement 
 """
 
 import html
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,26 @@ class Message:
     subject: str
     text: str
     html: str
+
+
+# What a mail client would turn into a link, in text a partner wrote: a scheme, a host name, an
+# address, a dotted IP. Shown defanged, the way CSIRTs exchange indicators.
+_HTTP = re.compile(r"(?i)\bh(tt)(ps?)://")
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):(//)?")
+_HOST = re.compile(r"(?i)\b(?:[a-z0-9-]+\.)+(?:[a-z]{2,63}|\d{1,3})\b")
+
+
+def inert(text: str, limit: int = 80) -> str:
+    """A partner's text as an e-mail may carry it: one line, at most ``limit`` characters, and
+    nothing a mail client would make a link of ("http://ameli.fr" reads "hxxp[:]//ameli[.]fr").
+    Vigie mails agencies and declarants; it must not carry anyone's phishing to them."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    flat = _HTTP.sub(lambda m: f"hxx{m[2]}://", flat)
+    flat = _SCHEME.sub(lambda m: f"{m[1]}[:]{m[2] or ''}", flat)
+    flat = _HOST.sub(lambda m: m[0].replace(".", "[.]"), flat)
+    return flat.replace("@", "[at]")
 
 
 def _when(notification: WebhookNotification) -> str:
@@ -62,7 +83,7 @@ def agency_message(notification: WebhookNotification, kind: RecipientKind) -> Me
     urgent = "[URGENT] " if notification.urgent else ""
     subject = (
         f"{urgent}[Vigie] {notification.reference} — {CATEGORIES[content.category]} — "
-        f"{structure.name} ({notification.departement.code})"
+        f"{inert(structure.name, 60)} ({notification.departement.code})"
     )
     lines = [
         "Bonjour,",
@@ -71,7 +92,7 @@ def agency_message(notification: WebhookNotification, kind: RecipientKind) -> Me
         f" {notification.region.name}.",
         "",
         f"Référence : {notification.reference} (révision {notification.revision}, {KINDS[notification.kind]})",
-        f"Structure : {structure.name}, {STRUCTURE_TYPES[structure.type]}, FINESS {structure.finess}",
+        f"Structure : {inert(structure.name)}, {STRUCTURE_TYPES[structure.type]}, FINESS {structure.finess}",
         f"Territoire : {notification.departement.name} ({notification.departement.code}), {notification.region.name}",
         f"Incident : {CATEGORIES[content.category]}, origine {ORIGINS[content.origin]},"
         f" détecté le {_when(notification)}",
@@ -92,7 +113,7 @@ def acknowledgement(notification: WebhookNotification) -> Message:
     lines = [
         "Bonjour,",
         "",
-        f"Votre {KINDS[notification.kind]} pour {content.structure.name} a bien été reçue.",
+        f"Votre {KINDS[notification.kind]} pour {inert(content.structure.name)} a bien été reçue.",
         f"Référence : {notification.reference} (révision {notification.revision}).",
         f"Elle est transmise à l'ARS de la région {notification.region.name} et à la cellule CERT Santé.",
         "",
