@@ -52,6 +52,8 @@ def write_directory(config: StackConfig, receiver_url: str) -> Path:
             "webhook": {
                 "url": f"{receiver_url}/hooks/{code}",
                 "secret": old.get(code) or secrets.token_urlsafe(32),
+                # The stand-in receiver on this machine: a local entry, the only kind allowed http.
+                "local": True,
             },
             "email": f"alerte@{code}.vigie.test",
         }

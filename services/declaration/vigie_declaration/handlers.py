@@ -168,6 +168,21 @@ async def _audit(
     await session.execute(insert(_AUDIT), _audit_row(caller, action, declaration_id, revision, now, **detail))
 
 
+async def record_denial(
+    session: AsyncSession,
+    caller: Caller,
+    action: str,
+    denied: Denied,
+    declaration_id: UUID | None = None,
+    **detail: Any,
+) -> None:
+    """Keep in the audit trail a read that was refused: who tried what, and the answer given
+    (in a transaction of its own: the refused request's rolls back)."""
+    await _audit(
+        session, caller, f"{action} denied", declaration_id, None, datetime.now(UTC), status=denied.status, **detail
+    )
+
+
 def _entry(declaration_id: UUID, revision: int, what: str, at: datetime, **detail: Any) -> dict[str, Any]:
     return {"declaration_id": declaration_id, "revision": revision, "what": what, "at": at, "detail": detail}
 

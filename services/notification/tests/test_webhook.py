@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import hmac
+import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from uuid import uuid4
@@ -12,7 +13,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from vigie_contracts.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
-from vigie_notification.adapters.webhook import WebhookSender
+from vigie_notification.adapters.webhook import PublicAddressesOnly, WebhookSender
 from vigie_notification.domain.directory import Webhook
 
 SECRET = "s" * 40
@@ -73,7 +74,8 @@ async def server() -> AsyncIterator[tuple[str, web.Application]]:
 
 
 def hook(url: str) -> Webhook:
-    return Webhook.model_validate({"url": url, "secret": SECRET})
+    # The test's receiver runs on this machine: a local entry.
+    return Webhook.model_validate({"url": url, "secret": SECRET, "local": True})
 
 
 @pytest.mark.asyncio(loop_scope="function")
@@ -135,3 +137,40 @@ async def test_an_unreachable_receiver_is_named(server: tuple[str, web.Applicati
     assert not result.delivered
     assert result.error is not None
     assert result.error.startswith("ClientConnectorError: Cannot connect to host 127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://ars.example/hook", "a webhook URL is https"),
+        ("https://user:secret@ars.example/hook", "carries no user or password"),
+        ("https://127.0.0.1/hook", "not 127.0.0.1"),
+        ("https://10.1.2.3/hook", "not 10.1.2.3"),
+        ("https://192.168.0.4/hook", "not 192.168.0.4"),
+        ("https://169.254.169.254/latest/meta-data", "not 169.254.169.254"),
+        ("https://[::1]/hook", "not ::1"),
+        ("https://[::ffff:10.0.0.1]/hook", "not ::ffff:a00:1"),  # 10.0.0.1, in IPv6
+        ("https://localhost/hook", "not localhost"),
+        ("https://intranet.localhost/hook", "not intranet.localhost"),
+    ],
+)
+def test_a_webhook_goes_to_a_public_https_address_without_credentials(url: str, why: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(why)):
+        Webhook.model_validate({"url": url, "secret": SECRET})
+
+
+def test_only_an_entry_marked_local_may_post_in_clear_on_this_machine() -> None:
+    assert Webhook.model_validate({"url": "http://127.0.0.1:8290/hooks/ars-bre", "secret": SECRET, "local": True})
+    assert Webhook.model_validate({"url": "https://hooks.ars-bre.example/vigie", "secret": SECRET})
+    with pytest.raises(ValueError, match="carries no user or password"):
+        Webhook.model_validate({"url": "http://a:b@127.0.0.1/hook", "secret": SECRET, "local": True})
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_name_that_resolves_into_the_local_network_is_not_posted_to() -> None:
+    resolver = PublicAddressesOnly()
+    try:
+        with pytest.raises(OSError, match=r"localhost resolves to 127\.0\.0\.1, not a public address"):
+            await resolver.resolve("localhost", 443, socket.AF_INET)
+    finally:
+        await resolver.close()

@@ -50,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
     change.add_argument("--email")
     change.add_argument("--no-email", action="store_true")
     change.add_argument("--webhook-url")
+    change.add_argument(
+        "--local", action="store_true", help="the webhook is a receiver on this machine (http, loopback allowed)"
+    )
     change.add_argument("--no-webhook", action="store_true")
     change.add_argument("--rotate-secret", action="store_true", help="a new signing secret, printed once")
     ministry = directory.add_parser("ministry", help="the ministry's security officer (optional)")
@@ -71,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
 def _show(directory: Directory) -> None:
     entries = [directory.cert_sante, *directory.ars, *([directory.ministry] if directory.ministry else [])]
     for entry in entries:
-        webhook = str(entry.webhook.url) if entry.webhook else "—"
+        webhook = f"{entry.webhook.url}{' (local)' if entry.webhook.local else ''}" if entry.webhook else "—"
         _print(f"{entry.code:<11} {entry.name:<52} e-mail {entry.email or '—':<34} webhook {webhook}")
 
 
@@ -86,7 +89,8 @@ def _changed(entry: Entry, args: argparse.Namespace) -> tuple[Entry, str | None]
         if args.rotate_secret or entry.webhook is None:
             secret = new_secret()
         kept = entry.webhook.secret if entry.webhook else SecretStr("")
-        webhook = Webhook(url=url, secret=SecretStr(secret) if secret else kept)
+        local = args.local or bool(entry.webhook and entry.webhook.local and not args.webhook_url)
+        webhook = Webhook(url=url, secret=SecretStr(secret) if secret else kept, local=local)
     return Entry(code=entry.code, name=args.name or entry.name, email=email, webhook=webhook), secret
 
 

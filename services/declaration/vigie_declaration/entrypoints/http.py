@@ -62,6 +62,7 @@ from ..handlers import (
     list_declarations,
     prepare_submission,
     read_declaration,
+    record_denial,
     revise_declaration,
 )
 from .ratelimit import RateLimiter
@@ -670,6 +671,8 @@ async def read(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) -
         async with unit_of_work(sessions) as session:
             record = await read_declaration(session, caller, declaration_id)
     except Denied as error:
+        async with unit_of_work(sessions) as session:
+            await record_denial(session, caller, "read", error, declaration_id)
         raise _problem(error) from None
     return declaration_view(record, datetime.now(UTC), caller)
 
@@ -713,7 +716,11 @@ async def list_(
     try:
         async with unit_of_work(sessions) as session:
             page, next_cursor = await list_declarations(session, caller, filters, cursor=cursor, limit=limit)
-    except (Denied, InvalidCursor, InvalidPeriod) as error:
+    except Denied as error:
+        async with unit_of_work(sessions) as session:
+            await record_denial(session, caller, "list", error, region=region)
+        raise _problem(error) from None
+    except (InvalidCursor, InvalidPeriod) as error:
         raise _problem(error) from None
     return DeclarationPage(
         items=[
@@ -749,6 +756,8 @@ async def audit(declaration_id: UUID, caller: CallerDep, sessions: SessionsDep) 
         async with unit_of_work(sessions) as session:
             entries: list[AuditEntry] = await audit_trail(session, caller, declaration_id)
     except Denied as error:
+        async with unit_of_work(sessions) as session:
+            await record_denial(session, caller, "audit", error, declaration_id)
         raise _problem(error) from None
     return [
         AuditEntryPublic(

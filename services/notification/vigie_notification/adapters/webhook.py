@@ -10,16 +10,19 @@ declaration.
 
 import hashlib
 import hmac
+import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 
 from vigie_contracts.webhook import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-from ..domain.directory import Webhook
+from ..domain.directory import Webhook, public_host
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,33 @@ def signature(secret: bytes, timestamp: str, body: bytes) -> str:
 _ANSWER_BYTES = 65_536
 
 
-def make_client(timeout_seconds: float) -> aiohttp.ClientSession:
-    """The webhook client: traced (one client span a POST), a pool of keep-alive connections."""
+class PublicAddressesOnly(AbstractResolver):
+    """Resolves a receiver's name and refuses it when any address it gives is not public: a name
+    in the directory that now points into Vigie's own network is not followed there."""
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._resolver.resolve(host, port, family)
+        inner = [result["host"] for result in found if not public_host(result["host"])]
+        if inner:
+            raise OSError(f"{host} resolves to {inner[0]}, not a public address: not posted to")
+        return found
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
+def make_client(timeout_seconds: float, *, public_only: bool = True) -> aiohttp.ClientSession:
+    """The webhook client: traced (one client span a POST), a pool of keep-alive connections;
+    to public addresses only, unless made for the directory's local receivers."""
+    options: dict[str, Any] = {"resolver": PublicAddressesOnly()} if public_only else {}
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=timeout_seconds, connect=min(timeout_seconds, 3.0)),
-        connector=aiohttp.TCPConnector(limit=200, limit_per_host=50),
+        connector=aiohttp.TCPConnector(limit=200, limit_per_host=50, **options),
         headers={"User-Agent": "Vigie-Notification/1"},
         trace_configs=[create_trace_config()],
         raise_for_status=False,
@@ -53,18 +78,18 @@ def make_client(timeout_seconds: float) -> aiohttp.ClientSession:
 class WebhookSender:
     def __init__(self, timeout_seconds: float) -> None:
         self.timeout_seconds = timeout_seconds
-        self._client: aiohttp.ClientSession | None = None
+        self._clients: dict[bool, aiohttp.ClientSession] = {}
 
-    @property
-    def client(self) -> aiohttp.ClientSession:
+    def client(self, webhook: Webhook) -> aiohttp.ClientSession:
         # Made at the first send, in the service's event loop, which aiohttp's pool belongs to.
-        if self._client is None:
-            self._client = make_client(self.timeout_seconds)
-        return self._client
+        public_only = not webhook.local
+        if public_only not in self._clients:
+            self._clients[public_only] = make_client(self.timeout_seconds, public_only=public_only)
+        return self._clients[public_only]
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        for client in self._clients.values():
+            await client.close()
 
     async def send(self, notification_id: UUID, body: bytes, webhook: Webhook) -> SendResult:
         timestamp = str(int(time.time()))
@@ -75,7 +100,9 @@ class WebhookSender:
             SIGNATURE_HEADER: signature(webhook.secret.get_secret_value().encode(), timestamp, body),
         }
         try:
-            async with self.client.post(str(webhook.url), data=body, headers=headers, allow_redirects=False) as answer:
+            async with self.client(webhook).post(
+                str(webhook.url), data=body, headers=headers, allow_redirects=False
+            ) as answer:
                 status, location = answer.status, answer.headers.get("Location", "?")
                 await answer.content.read(_ANSWER_BYTES)
         except TimeoutError:

@@ -5,6 +5,7 @@ A directory that leaves an ARS or CERT Santé without a channel the service can 
 start-up: a silent gap would mean a region whose declarations nobody receives.
 """
 
+import ipaddress
 import json
 import os
 import secrets
@@ -38,10 +39,18 @@ def new_secret() -> str:
 
 
 class Webhook(BaseModel):
+    """An agency's endpoint. It is https, to a public address, and carries no credential in its
+    URL (the signature authenticates each notification): a directory entry must not make Vigie
+    post health incidents in clear, or into its own network (a metadata service, a database
+    console). ``local`` marks the one exception, a receiver on this machine that someone set up on
+    purpose (the local stack's stand-ins); the addresses a public name resolves to are checked
+    again at each connection (``adapters.webhook``)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: HttpUrl
     secret: SecretStr
+    local: bool = False
 
     @field_validator("secret")
     @classmethod
@@ -49,6 +58,35 @@ class Webhook(BaseModel):
         if len(secret.get_secret_value()) < 32:
             raise ValueError("a signing secret has at least 32 characters")
         return secret
+
+    @model_validator(mode="after")
+    def _safe_url(self) -> "Webhook":
+        url = self.url
+        if url.username or url.password:
+            raise ValueError("a webhook URL carries no user or password (user:pass@): the signature authenticates")
+        if self.local:
+            return self
+        if url.scheme != "https":
+            raise ValueError("a webhook URL is https (http only for an entry marked local, a receiver on this machine)")
+        host = (url.host or "").strip("[]").lower().rstrip(".")
+        if host == "localhost" or host.endswith(".localhost") or not public_host(host):
+            raise ValueError(
+                f"a webhook goes to a public address, not {host} (private, loopback or link-local):"
+                " mark the entry local only for a receiver on this machine"
+            )
+        return self
+
+
+def public_host(host: str) -> bool:
+    """Whether ``host``, an address, is one of the internet's (a name is checked when it is
+    resolved, at each connection)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global
 
 
 class Entry(BaseModel):
