@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vigie_contracts.topics import ALL_TOPICS, DECLARATION_ENRICHED, DECLARATION_SUBMITTED, NOTIFICATION_DISPATCHED
 from vigie_kit.db import create_engine
 from vigie_stack.config import SERVICES
-from vigie_stack.postgres import ADMIN
 from vigie_stack.stack import Stack
 
 GROUPS = {
@@ -49,16 +48,10 @@ async def wait_until(
 async def scratch_database(stack: Stack, service: str) -> AsyncIterator[tuple[AsyncEngine, asyncpg.Connection]]:
     """An empty database of ``service``'s role, beside the running service's, dropped afterwards:
     to migrate and fill as a test needs without the service's own workers touching it."""
-    admin = await asyncpg.connect(
-        host="127.0.0.1",
-        port=stack.config.postgres_port,
-        user=ADMIN,
-        password=stack.postgres.password(ADMIN),
-        database="postgres",
-    )
+    admin = await stack.postgres.connect_as_admin()
     name = f"scratch_{uuid4().hex[:12]}"
     await admin.execute(f"CREATE DATABASE {name} OWNER vigie_{service}")
-    dsn = stack.postgres.dsn(service).rsplit("/", 1)[0] + f"/{name}"
+    dsn = stack.postgres.dsn(service, database=name)
     engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
     connection = await asyncpg.connect(dsn)
     try:

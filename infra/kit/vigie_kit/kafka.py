@@ -2,8 +2,14 @@
 
 import asyncio
 import logging
+import ssl
+from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import SASLScram512
+
+from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +25,28 @@ class _KnownDecision(logging.Filter):
 log.addFilter(_KnownDecision())
 
 
-def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
+def kafka_security(settings: ServiceSettings) -> SASLScram512 | None:
+    """How to reach the brokers: None in clear, else TLS (verifying the brokers' certificates
+    and host names) and SCRAM-SHA-512."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    username, password = settings.kafka_sasl_username or "", settings.kafka_sasl_password  # both checked present
+    context = ssl.create_default_context(cafile=settings.kafka_ca_file)
+    return SASLScram512(username, password.get_secret_value() if password else "", ssl_context=context)
+
+
+def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The same, for an aiokafka client of the service's own (the stats rebuild's consumer)."""
+    return {"bootstrap_servers": settings.kafka_bootstrap_servers, **parse_security(kafka_security(settings))}
+
+
+def make_broker(settings: ServiceSettings) -> KafkaBroker:
     """A FastStream broker whose producer waits for every in-sync replica and never duplicates
     on retry; topics are provisioned by the project, never auto-created by a client."""
     return KafkaBroker(
-        bootstrap_servers,
-        client_id=client_id,
+        settings.kafka_bootstrap_servers,
+        security=kafka_security(settings),
+        client_id=settings.service_name,
         acks="all",
         enable_idempotence=True,
         linger_ms=2,

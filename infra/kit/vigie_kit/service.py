@@ -46,7 +46,7 @@ class Service:
         self.settings = settings
         self.migrations = migrations
         self.publishes = publishes
-        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        self.broker = make_broker(settings)
         self.kafka = BrokerConnection(self.broker)
         self.processors: list[BatchProcessor[Any]] = []
         self.relay: OutboxRelay | None = None

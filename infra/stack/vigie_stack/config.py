@@ -30,6 +30,9 @@ class StackConfig:
     root: Path
     kafka_port: int
     controller_port: int
+    # The broker's SASL_SSL listener, which the services use; kafka_port is the plain one the
+    # stack's own tools (topic provisioning, the tests' inspection) use on loopback.
+    kafka_secure_port: int
     postgres_port: int
     receiver_port: int
     smtp_port: int = 0
@@ -77,6 +80,19 @@ class StackConfig:
         return f"127.0.0.1:{self.kafka_port}"
 
     @property
+    def kafka_secure_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_secure_port}"
+
+    @property
+    def kafka_user(self) -> str:
+        """The SCRAM user the services authenticate as on the broker's SASL_SSL listener."""
+        return "vigie"
+
+    @property
+    def kafka_password(self) -> str:
+        return self.secret("kafka-scram.password")
+
+    @property
     def recipients_file(self) -> Path:
         return self.state / "recipients.json"
 
@@ -96,6 +112,7 @@ def profile(name: str) -> StackConfig:
             root=root,
             kafka_port=19092,
             controller_port=19093,
+            kafka_secure_port=19094,
             postgres_port=15432,
             receiver_port=8190,
             zipkin_port=19411,
@@ -113,6 +130,7 @@ def profile(name: str) -> StackConfig:
             root=root,
             kafka_port=29092,
             controller_port=29093,
+            kafka_secure_port=29094,
             postgres_port=25432,
             receiver_port=8290,
             zipkin_port=29411,
@@ -130,6 +148,7 @@ def profile(name: str) -> StackConfig:
             root=root,
             kafka_port=39092,
             controller_port=39093,
+            kafka_secure_port=39094,
             postgres_port=35432,
             receiver_port=8390,
             zipkin_port=39411,

@@ -3,6 +3,11 @@
 ``mvn`` resolves ``org.apache.kafka:kafka_2.13`` (version pinned in ``infra/kafka/pom.xml``) and
 its dependencies into the local Maven cache and copies them into ``.state/cache``; the storage is
 formatted once, and the one broker (also its own controller) listens on loopback only.
+
+The services reach it as production does, on a SASL_SSL listener: TLS with the stack's own
+certificate, and SCRAM-SHA-512 authentication of the user ``vigie`` (its password generated into
+the state folder's secrets). A plain listener beside it serves the stack's own tools (topic
+provisioning, the tests' inspection of topics); a production cluster has none.
 """
 
 import subprocess
@@ -10,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from .config import StackConfig
+from .mailbox import local_tls
 from .maven import MavenComponent
 from .process import is_running, port_open, spawn, stop, wait_for
 
@@ -65,23 +71,39 @@ class KafkaBroker:
             *args,
         ]
 
+    def _keystore(self) -> Path:
+        """The broker's key and certificate chain in one PEM file, the key in PKCS#8, as Kafka's
+        PEM key store reads them."""
+        tls = local_tls(self.config)
+        keystore = self.home / "broker.pem"
+        keystore.write_bytes(tls.key_file.read_bytes() + tls.cert_file.read_bytes())
+        keystore.chmod(0o600)
+        return keystore
+
     def _write_config(self) -> Path:
         c = self.config
         self.home.mkdir(parents=True, exist_ok=True)
         c.logs.mkdir(parents=True, exist_ok=True)
         (self.home / "log4j2.yaml").write_text(_LOG4J2.format(log=self.log_file))
         properties = self.home / "server.properties"
+        secure = f"SASL_SSL://127.0.0.1:{c.kafka_secure_port}"
         properties.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{c.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},CONTROLLER://127.0.0.1:{c.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{c.kafka_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},{secure},CONTROLLER://127.0.0.1:{c.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},{secure}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                    "listener.name.sasl_ssl.ssl.keystore.type=PEM",
+                    f"listener.name.sasl_ssl.ssl.keystore.location={self._keystore()}",
                     f"log.dirs={self.data}",
                     # One broker here; a cluster sets 3 and min.insync.replicas=2 (see README).
                     "offsets.topic.replication.factor=1",
@@ -101,17 +123,57 @@ class KafkaBroker:
         )
         return properties
 
+    @property
+    def _scram_marker(self) -> Path:
+        return self.home / "scram-user.done"
+
+    def _scram(self) -> str:
+        return f"SCRAM-SHA-512=[name={self.config.kafka_user},password={self.config.kafka_password}]"
+
     def format(self) -> None:
-        """Format the storage on first start; a formatted folder is reused as it is."""
+        """Format the storage on first start, with the services' SCRAM user; a formatted folder
+        is reused as it is."""
         properties = self._write_config()
         if (self.data / "meta.properties").is_file():
             return
         cluster_id = _kafka_uuid()
         subprocess.run(  # noqa: S603
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(properties),
+                "--add-scram",
+                self._scram(),
+            ),
             check=True,
             capture_output=True,
         )
+        self._scram_marker.touch()
+
+    def _add_scram_user(self) -> None:
+        """Give a storage formatted before the SASL_SSL listener existed its SCRAM user (once)."""
+        if self._scram_marker.is_file():
+            return
+        subprocess.run(  # noqa: S603
+            self._java(
+                "kafka.admin.ConfigCommand",
+                "--bootstrap-server",
+                self.config.kafka_bootstrap,
+                "--alter",
+                "--add-config",
+                f"SCRAM-SHA-512=[password={self.config.kafka_password}]",
+                "--entity-type",
+                "users",
+                "--entity-name",
+                self.config.kafka_user,
+            ),
+            check=True,
+            capture_output=True,
+        )
+        self._scram_marker.touch()
 
     def running(self) -> bool:
         return is_running(self.pid_file) is not None
@@ -143,6 +205,7 @@ class KafkaBroker:
             what="Kafka broker",
             log_file=self.log_file,
         )
+        self._add_scram_user()
 
     def _started_since(self, offset: int) -> bool:
         """Whether this run of the broker (log lines after ``offset``) reports it has started."""

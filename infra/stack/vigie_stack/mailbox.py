@@ -21,6 +21,8 @@ from typing import Any
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from .config import StackConfig
 
@@ -32,13 +34,42 @@ logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 @dataclass(frozen=True)
 class Tls:
+    """The local stack's certificate authority and its servers' certificate (127.0.0.1 and
+    localhost), made once: the mail server, PostgreSQL and Kafka's SASL_SSL listener present
+    it, and the services verify it against the authority (``ca_file``)."""
+
     ca_file: Path
-    chain_file: Path
+    chain_file: Path  # the server's private key and certificate chain, one PEM file
+
+    @property
+    def key_file(self) -> Path:
+        """The server's private key alone, in PKCS#8 (what PostgreSQL and Kafka read)."""
+        return self.chain_file.with_name("server.key")
+
+    @property
+    def cert_file(self) -> Path:
+        """The server's certificate chain alone."""
+        return self.chain_file.with_name("server.crt")
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.chain_file)
         return context
+
+    def split(self) -> None:
+        """Write the key and the certificates apart, from the one PEM file (once)."""
+        if self.key_file.is_file() and self.cert_file.is_file():
+            return
+        pem = self.chain_file.read_bytes()
+        key = serialization.load_pem_private_key(pem, password=None)
+        self.key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.key_file.chmod(0o600)
+        certificates = [c.public_bytes(serialization.Encoding.PEM) for c in x509.load_pem_x509_certificates(pem)]
+        self.cert_file.write_bytes(b"".join(certificates))
 
 
 def local_tls(config: StackConfig) -> Tls:
@@ -51,6 +82,7 @@ def local_tls(config: StackConfig) -> Tls:
         ca.cert_pem.write_to_path(str(tls.ca_file))
         ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(tls.chain_file))
         tls.chain_file.chmod(0o600)
+    tls.split()
     return tls
 
 

@@ -10,12 +10,14 @@ import hashlib
 import os
 import pwd
 import shutil
+import ssl
 import subprocess
 from pathlib import Path
 
 import asyncpg
 
 from .config import SERVICES, StackConfig
+from .mailbox import local_tls
 from .process import port_open, wait_for
 
 ADMIN = "vigie_admin"
@@ -90,10 +92,26 @@ class PostgresServer:
     def password(self, role: str) -> str:
         return self.config.secret(f"postgres-{role}.password")
 
-    def dsn(self, service: str) -> str:
-        """A service's database, as asyncpg and psql take it."""
+    def dsn(self, service: str, database: str | None = None) -> str:
+        """A service's database (or another of its role's), as asyncpg and psql take it: over TLS,
+        the server's certificate and host name verified against the stack's authority."""
         role = f"vigie_{service}"
-        return f"postgresql://{role}:{self.password(role)}@127.0.0.1:{self.config.postgres_port}/{role}"
+        tls = f"sslmode=verify-full&sslrootcert={local_tls(self.config).ca_file}"
+        return (
+            f"postgresql://{role}:{self.password(role)}@127.0.0.1:{self.config.postgres_port}/{database or role}?{tls}"
+        )
+
+    async def connect_as_admin(self) -> asyncpg.Connection:
+        """The server's administrator, over TLS like everyone."""
+        context = ssl.create_default_context(cafile=local_tls(self.config).ca_file)
+        return await asyncpg.connect(
+            host="127.0.0.1",
+            port=self.config.postgres_port,
+            user=ADMIN,
+            password=self.password(ADMIN),
+            database="postgres",
+            ssl=context,
+        )
 
     def database_url(self, service: str) -> str:
         """A service's database, as SQLAlchemy takes it (``VIGIE_DATABASE_URL``)."""
@@ -157,10 +175,16 @@ class PostgresServer:
         if not linked.is_symlink():
             linked.unlink(missing_ok=True)
             linked.symlink_to(log)
+        certificate, key = self._tls_files()
+        self._only_over_tls()
         options = " ".join(
             [
                 f"-p {self.config.postgres_port}",
                 "-c listen_addresses=127.0.0.1",
+                # TLS for every connection over the network (pg_hba.conf refuses the others).
+                "-c ssl=on",
+                f"-c ssl_cert_file={certificate}",
+                f"-c ssl_key_file={key}",
                 f"-c unix_socket_directories={self.socket_dir}",
                 "-c max_connections=200",
                 "-c shared_buffers=256MB",
@@ -184,6 +208,35 @@ class PostgresServer:
         )
         wait_for(self.running, timeout=timeout, what="PostgreSQL", log_file=log)
 
+    def _tls_files(self) -> tuple[Path, Path]:
+        """The stack's server certificate and key where the server's user may read them (the key
+        its own, as PostgreSQL demands)."""
+        tls = local_tls(self.config)
+        folder = self.home / "tls"
+        self._own(folder)
+        certificate, key = folder / "server.crt", folder / "server.key"
+        certificate.write_bytes(tls.cert_file.read_bytes())
+        key.write_bytes(tls.key_file.read_bytes())
+        key.chmod(0o600)
+        user = _server_user()
+        if user is not None:
+            for path in (certificate, key):
+                shutil.chown(path, user.pw_uid, user.pw_gid)
+        return certificate, key
+
+    def _only_over_tls(self) -> None:
+        """Password authentication, and over the network only with TLS: a connection in clear is
+        refused (the socket in the state folder stays for the server's own tools)."""
+        (self.data / "pg_hba.conf").write_text(
+            "# Written by the Vigie stack at each start.\n"
+            "local   all all              scram-sha-256\n"
+            "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+            "hostssl all all ::1/128      scram-sha-256\n"
+        )
+        user = _server_user()
+        if user is not None:
+            shutil.chown(self.data / "pg_hba.conf", user.pw_uid, user.pw_gid)
+
     def stop(self, *, kill: bool = False) -> bool:
         if not self.link.exists() or not (self.data / "postmaster.pid").is_file():
             return False
@@ -196,13 +249,7 @@ class PostgresServer:
         asyncio.run(self._provision())
 
     async def _provision(self) -> None:
-        admin = await asyncpg.connect(
-            host="127.0.0.1",
-            port=self.config.postgres_port,
-            user=ADMIN,
-            password=self.password(ADMIN),
-            database="postgres",
-        )
+        admin = await self.connect_as_admin()
         try:
             for service in SERVICES:
                 role = f"vigie_{service}"

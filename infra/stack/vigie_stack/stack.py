@@ -51,7 +51,12 @@ class ServiceProcess:
         env = {
             **os.environ,
             "VIGIE_DATABASE_URL": self.stack.postgres.database_url(self.name),
-            "VIGIE_KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
+            # Over the broker's SASL_SSL listener, verifying its certificate, as in production.
+            "VIGIE_KAFKA_BOOTSTRAP_SERVERS": config.kafka_secure_bootstrap,
+            "VIGIE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "VIGIE_KAFKA_SASL_USERNAME": config.kafka_user,
+            "VIGIE_KAFKA_SASL_PASSWORD": config.kafka_password,
+            "VIGIE_KAFKA_CA_FILE": str(local_tls(config).ca_file),
             "VIGIE_HTTP_PORT": str(config.service_ports[self.name]),
             "VIGIE_RECIPIENTS_FILE": str(config.recipients_file),
             "VIGIE_SMTP_HOST": "127.0.0.1",

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_kit.consumer import Subscription, apply_events
 from vigie_kit.db import create_engine, driver, migrate
+from vigie_kit.kafka import kafka_client_options
 
 from .bootstrap import MIGRATIONS
 from .config import StatsSettings
@@ -67,9 +68,7 @@ async def _replay(
 ) -> Offsets:
     """Apply the topic's events from ``start`` (or its beginning) to its current end; returns the
     end offsets reached."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False, max_poll_records=_BATCH
-    )
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, max_poll_records=_BATCH, **kafka_client_options(settings))
     await consumer.start()
     try:
         partitions = [TopicPartition(subscription.topic.name, p) for p in range(subscription.topic.partitions)]
