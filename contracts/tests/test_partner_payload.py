@@ -107,3 +107,107 @@ def test_the_published_text_pattern_says_what_the_service_accepts(text: str) -> 
     except ValidationError:
         accepted = False
     assert not said or accepted, repr(text)
+
+
+NATIONAL_FORM: dict[str, Any] = {
+    "cert_contact": {"name": "Paul Durand", "email": "astreinte-ssi@ap-hm.example.fr", "phone": "+33 4 91 00 00 00"},
+    "affected_functions": ["urgences", "bloc opératoire", "facturation"],
+    "affected_systems": ["DPI", "PACS"],
+    "actions_taken": "Isolement du réseau, bascule en mode dégradé, plainte déposée.",
+    "complaint": {"filed": True},
+    "personal_data": {"persons_affected": 120_000, "kinds": ["health", "identity", "social_security_number"]},
+}
+
+
+def test_what_the_national_form_asks_is_optional_and_accepted() -> None:
+    detected = datetime.now(UTC) - timedelta(days=3)
+    after = (detected + timedelta(hours=20)).isoformat()
+    content = DeclarationContent.model_validate(
+        payload(
+            structure={
+                "finess": "130783236",
+                "name": "AP-HM",
+                "type": "military_hospital",
+                "legal_status": "public",
+                "regime": "nis2_essential",
+            },
+            detected_at=detected.isoformat(),
+            status="resolved",
+            resolved_at=after,
+            impacts={"degraded_mode": True, "territorial_extent": "regional"},
+            cnil_notified_at=after,
+            anssi_early_warning_at=after,
+            anssi_notified_at=after,
+            anssi_final_report_at=after,
+            **NATIONAL_FORM,
+        )
+    )
+    assert content.structure.binding_regime == "nis2_essential"
+    assert content.personal_data is not None
+    assert content.personal_data.persons_affected == 120_000
+    minimal = DeclarationContent.model_validate(payload())
+    assert (minimal.structure.legal_status, minimal.structure.regime, minimal.impacts.territorial_extent) == (
+        None,
+        None,
+        None,
+    )
+    assert (minimal.cert_contact, minimal.complaint, minimal.personal_data, minimal.resolved_at) == (None,) * 4
+
+
+def test_the_older_essential_operator_flag_reads_as_a_regime_and_cannot_contradict_it() -> None:
+    def structure(**fields: Any) -> dict[str, Any]:
+        return payload(structure={"finess": "130783236", "name": "AP-HM", "type": "health_facility", **fields})
+
+    assert DeclarationContent.model_validate(structure(essential_operator=True)).structure.binding_regime == (
+        "nis2_essential"
+    )
+    assert DeclarationContent.model_validate(structure()).structure.binding_regime == "none"
+    assert DeclarationContent.model_validate(structure(essential_operator=True, regime="ose")).structure.regime == "ose"
+    for regime in ("none", "nis2_important"):
+        assert errors_of(structure(essential_operator=True, regime=regime)) == {
+            "structure": f"Value error, essential_operator is true but regime is {regime!r}"
+        }
+
+
+def test_the_dates_of_what_was_done_follow_detection_and_are_past() -> None:
+    detected = datetime.now(UTC) - timedelta(days=2)
+    before = (detected - timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for field in ("cnil_notified_at", "anssi_early_warning_at", "anssi_notified_at", "anssi_final_report_at"):
+        assert errors_of(payload(detected_at=detected.isoformat(), **{field: before})) == {
+            field: "Value error, must not be before detected_at"
+        }
+        assert errors_of(payload(**{field: future})) == {field: "Value error, must not be in the future"}
+    assert errors_of(payload(complaint={"filed": True, "filed_at": future})) == {
+        "complaint.filed_at": "Value error, must not be in the future"
+    }
+
+
+def test_the_national_form_fields_refuse_what_cannot_be() -> None:
+    now = datetime.now(UTC).isoformat()
+    assert errors_of(payload(resolved_at=now)) == {"": "Value error, resolved_at is given but status is 'ongoing'"}
+    assert errors_of(payload(complaint={"filed": False, "filed_at": now})) == {
+        "complaint": "Value error, filed_at is given but filed is false"
+    }
+    assert errors_of(payload(personal_data={"persons_affected": -1})) == {
+        "personal_data.persons_affected": "Input should be greater than or equal to 0"
+    }
+    assert errors_of(payload(personal_data={"persons_affected": 10**9})) == {
+        "personal_data.persons_affected": "Input should be less than or equal to 100000000"
+    }
+    assert errors_of(payload(personal_data={"kinds": ["dna"]})) == {
+        "personal_data.kinds.0": "Input should be 'health', 'identity', 'social_security_number', 'contact',"
+        " 'financial', 'credentials' or 'other'"
+    }
+    assert errors_of(payload(affected_systems=["DPI"] * 31)) == {
+        "affected_systems": "List should have at most 30 items after validation, not 31"
+    }
+    assert errors_of(payload(actions_taken="x" * 5001)) == {
+        "actions_taken": "String should have at most 5000 characters"
+    }
+    assert errors_of(payload(impacts={"territorial_extent": "european"})) == {
+        "impacts.territorial_extent": "Input should be 'local', 'departmental', 'regional' or 'national'"
+    }
+    assert errors_of(payload(cert_contact={"name": "X", "email": "not-an-address"}))["cert_contact.email"].startswith(
+        "String should match pattern"
+    )

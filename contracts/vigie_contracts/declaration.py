@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from .finess import parse_finess
@@ -29,6 +30,10 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 MAX_DESCRIPTION = 10_000
 MAX_INDICATORS = 500
+MAX_ACTIONS = 5_000
+MAX_AFFECTED = 30  # functions, or systems, named one by one
+# Beyond the population of France: an estimate larger than this is a typing error.
+MAX_PERSONS = 100_000_000
 
 
 class StructureType(StrEnum):
@@ -36,7 +41,25 @@ class StructureType(StrEnum):
     medico_social = "medico_social"
     biology_lab = "biology_lab"
     radiotherapy_centre = "radiotherapy_centre"
+    military_hospital = "military_hospital"  # hôpital des armées (service de santé des armées)
     other = "other"
+
+
+class LegalStatus(StrEnum):
+    public = "public"
+    private_non_profit = "private_non_profit"
+    private_for_profit = "private_for_profit"
+
+
+class Regime(StrEnum):
+    """Which cybersecurity law binds the structure beyond the Code de la santé publique."""
+
+    # Opérateur de services essentiels: loi n° 2018-133 and décret n° 2018-384 (directive NIS 1),
+    # in force until the transposition of NIS2 replaces it.
+    ose = "ose"
+    nis2_essential = "nis2_essential"  # entité essentielle, directive (UE) 2022/2555
+    nis2_important = "nis2_important"  # entité importante, directive (UE) 2022/2555
+    none = "none"
 
 
 class Origin(StrEnum):
@@ -84,6 +107,26 @@ class PatientSafety(StrEnum):
     none = "none"
     potential = "potential"
     proven = "proven"
+
+
+class TerritorialExtent(StrEnum):
+    """How far the incident's consequences reach, or may reach, in the organisation of care: what
+    art. D1111-16-2 III of the Code de la santé publique weighs for a significant incident."""
+
+    local = "local"  # the structure alone
+    departmental = "departmental"
+    regional = "regional"
+    national = "national"
+
+
+class DataKind(StrEnum):
+    health = "health"
+    identity = "identity"
+    social_security_number = "social_security_number"
+    contact = "contact"
+    financial = "financial"
+    credentials = "credentials"
+    other = "other"
 
 
 class IndicatorType(StrEnum):
@@ -156,19 +199,77 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+Phone = Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().-]{6,30}$")]
+# Named one by one, in the structure's words ("urgences", "bloc opératoire", "DPI", "PACS").
+Affected = Annotated[list[ShortText], Field(max_length=MAX_AFFECTED)]
+
+
+def _past(value: datetime | None) -> datetime | None:
+    if value is not None and value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("must not be in the future")
+    return value
+
+
+# An instant that has happened: when something was done, not when it is planned.
+PastInstant = Annotated[Instant, AfterValidator(_past)]
+
+
 class Structure(_Strict):
     finess: FinessNumber
     finess_ej: FinessNumber | None = None
     name: ShortText
     type: StructureType
+    # Kept from the first version of the payload, where it meant a NIS2 essential entity: when
+    # ``regime`` is not given, ``true`` reads as ``nis2_essential``.
     essential_operator: bool = False
+    legal_status: LegalStatus | None = None
+    regime: Regime | None = None
+
+    @model_validator(mode="after")
+    def _one_regime(self) -> "Structure":
+        if self.essential_operator and self.regime in (Regime.none, Regime.nis2_important):
+            raise ValueError(f"essential_operator is true but regime is {self.regime.value!r}")
+        return self
+
+    @property
+    def binding_regime(self) -> Regime:
+        """The regime the structure is bound by, from ``regime`` or, failing it, the older flag."""
+        if self.regime is not None:
+            return self.regime
+        return Regime.nis2_essential if self.essential_operator else Regime.none
 
 
 class Declarant(_Strict):
     name: ShortText
     role: ShortText
     email: Email
-    phone: Annotated[str, Field(max_length=30, pattern=r"^\+?[0-9 ().-]{6,30}$")] | None = None
+    phone: Phone | None = None
+
+
+class Contact(_Strict):
+    """Whom CERT Santé calls about the incident, when it is not the declarant."""
+
+    name: ShortText
+    email: Email
+    phone: Phone | None = None
+
+
+class Complaint(_Strict):
+    filed: bool
+    filed_at: PastInstant | None = None
+
+    @model_validator(mode="after")
+    def _when_filed(self) -> "Complaint":
+        if self.filed_at is not None and not self.filed:
+            raise ValueError("filed_at is given but filed is false")
+        return self
+
+
+class PersonalData(_Strict):
+    """The personal data the incident reached: an estimate of the persons, and which kinds."""
+
+    persons_affected: Annotated[int, Field(ge=0, le=MAX_PERSONS)] | None = None
+    kinds: Annotated[list[DataKind], Field(max_length=len(DataKind))] = []
 
 
 class Impacts(_Strict):
@@ -178,6 +279,7 @@ class Impacts(_Strict):
     data_unavailable: bool = False
     data_integrity: bool = False
     data_disclosure: bool = False
+    territorial_extent: TerritorialExtent | None = None
 
 
 class Indicator(_Strict):
@@ -205,8 +307,23 @@ class DeclarationContent(_Strict):
     indicators: Annotated[list[Indicator], Field(max_length=MAX_INDICATORS)] = []
     provider: Provider | None = None
     support_requested: bool = False
-    # When the structure notified the CNIL of a personal-data breach (GDPR art. 33), if it did.
-    cnil_notified_at: Instant | None = None
+    cert_contact: Contact | None = None
+    affected_functions: Affected = []
+    affected_systems: Affected = []
+    actions_taken: (
+        Annotated[str, Field(min_length=1, max_length=MAX_ACTIONS, json_schema_extra=_TEXT), NoNul] | None
+    ) = None
+    complaint: Complaint | None = None
+    personal_data: PersonalData | None = None
+    resolved_at: PastInstant | None = None
+    # What the structure says it did itself; Vigie passes a declaration on to the ARS, CERT Santé
+    # and the HFDS, and never to the CNIL or ANSSI. When it notified the CNIL of a personal-data
+    # breach (GDPR art. 33), and when it sent ANSSI its NIS2 early warning, incident notification
+    # and final report (directive (UE) 2022/2555, art. 23(4)), if it did.
+    cnil_notified_at: PastInstant | None = None
+    anssi_early_warning_at: PastInstant | None = None
+    anssi_notified_at: PastInstant | None = None
+    anssi_final_report_at: PastInstant | None = None
 
     @field_validator("detected_at")
     @classmethod
@@ -223,14 +340,18 @@ class DeclarationContent(_Strict):
             raise ValueError("must not be after detected_at")
         return value
 
-    @field_validator("cnil_notified_at")
+    @field_validator(
+        "cnil_notified_at", "anssi_early_warning_at", "anssi_notified_at", "anssi_final_report_at", "resolved_at"
+    )
     @classmethod
-    def _after_detection_and_past(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+    def _not_before_detection(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         detected_at = info.data.get("detected_at")
-        if value is None:
-            return value
-        if value > datetime.now(UTC) + CLOCK_SKEW:
-            raise ValueError("must not be in the future")
-        if detected_at is not None and value < detected_at:
+        if value is not None and detected_at is not None and value < detected_at:
             raise ValueError("must not be before detected_at")
         return value
+
+    @model_validator(mode="after")
+    def _resolved_when_resolved(self) -> "DeclarationContent":
+        if self.resolved_at is not None and self.status is not IncidentStatus.resolved:
+            raise ValueError(f"resolved_at is given but status is {self.status.value!r}")
+        return self

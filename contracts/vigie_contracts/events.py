@@ -121,14 +121,16 @@ class SeverityReason(BaseModel):
 
 
 class Severity(BaseModel):
-    """Grave and significatif under art. D1111-16-2 of the Code de la santé publique, NIS2
-    significance for essential operators (None when NIS2 does not apply), and why."""
+    """Grave and significatif under art. D1111-16-2 of the Code de la santé publique; significant
+    under NIS2 for its essential and important entities, and under the law on essential-service
+    operators (OSE) for those (each None when its regime does not bind the structure); and why."""
 
     model_config = ConfigDict(frozen=True)
 
     grave: bool
     significatif: bool
     nis2_significant: bool | None = None
+    ose_significant: bool | None = None
     reasons: list[SeverityReason] = []
 
 
@@ -222,7 +224,7 @@ class DeclarationEnriched(Envelope):
 class RecipientKind(StrEnum):
     ars = "ars"
     cert_sante = "cert_sante"
-    ministry = "ministry"  # the ministry's security officer (HFDS), for grave or significant incidents
+    ministry = "ministry"  # the ministries' security officer (HFDS, its FSSI unit): told of every declaration
     declarant = "declarant"  # who declared: an acknowledgement with the reference
 
 

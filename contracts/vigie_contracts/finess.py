@@ -1,8 +1,15 @@
 """FINESS numbers: the nine-character national identifier of a health or medico-social structure.
 
-Layout: the département (two characters, ``2A``/``2B`` for Corsica, or ``970x`` for the
-overseas départements 97x), a serial number, and a Luhn check digit over the first eight
-characters. Corsican letters count as ``0`` in the check digit, as the register computes it.
+Layout, as the register's published numbers show it (fixtures and their sources in
+``contracts/tests/test_finess.py``, the rules in ``docs/rules.md``): the département, a serial
+number, and a Luhn check digit over the first eight characters.
+
+- metropolitan départements: two digits (``01`` to ``95``), ``2A`` or ``2B`` for Corsica, whose
+  letters weigh their place in the alphabet in the check digit (A = 1, B = 2);
+- overseas: ``9701`` Guadeloupe (and Saint-Barthélemy and Saint-Martin, which the register files
+  under Guadeloupe), ``9702`` Martinique, ``9703`` Guyane, ``9704`` La Réunion, ``9705``
+  Saint-Pierre-et-Miquelon and ``9805`` Mayotte (the register's prefix from Mayotte's former code,
+  985). Wallis-et-Futuna (``9806``) has a health agency of its own, outside the ARS' remit.
 """
 
 import re
@@ -10,7 +17,11 @@ from dataclasses import dataclass
 
 _METROPOLITAN = re.compile(r"(?P<dep>0[1-9]|1\d|[3-8]\d|9[0-5]|2[1-9])\d{6}(?P<key>\d)")
 _CORSICAN = re.compile(r"(?P<dep>2[AB])\d{6}(?P<key>\d)")
-_OVERSEAS = re.compile(r"970(?P<dom>[1-46])\d{4}(?P<key>\d)")
+_OVERSEAS = re.compile(r"(?P<prefix>970[1-5]|9805)\d{4}(?P<key>\d)")
+# The overseas prefix → the département (INSEE code).
+OVERSEAS_PREFIXES = {"9701": "971", "9702": "972", "9703": "973", "9704": "974", "9705": "975", "9805": "976"}
+# A Corsican letter's weight in the check digit: its place in the alphabet.
+_LETTERS = {"A": 1, "B": 2}
 
 
 class InvalidFiness(ValueError):
@@ -27,10 +38,10 @@ class Finess:
 
 
 def luhn_key(payload: str) -> int:
-    """The Luhn check digit of ``payload`` (digits; Corsican letters count as 0)."""
+    """The Luhn check digit of ``payload`` (digits, and Corsica's A and B weighing 1 and 2)."""
     total = 0
     for position, char in enumerate(reversed(payload)):
-        digit = int(char) if char.isdigit() else 0
+        digit = int(char) if char.isdigit() else _LETTERS[char]
         if position % 2 == 0:
             digit *= 2
             if digit > 9:
@@ -48,18 +59,22 @@ def parse_finess(value: str) -> Finess:
     if len(number) != 9:
         raise InvalidFiness(f"a FINESS number has 9 characters, this one has {len(number)}")
     if match := _OVERSEAS.fullmatch(number):
-        departement = "97" + match["dom"]
+        departement = OVERSEAS_PREFIXES[match["prefix"]]
     elif match := _CORSICAN.fullmatch(number) or _METROPOLITAN.fullmatch(number):
         departement = match["dep"]
     elif number.startswith("20"):
         raise InvalidFiness("département 20 does not exist: Corsican numbers start with 2A or 2B")
-    elif number.startswith("97"):
+    elif number.startswith("9806"):
         raise InvalidFiness(
-            "overseas numbers start with 9701, 9702, 9703, 9704 or 9706 "
-            "(Guadeloupe, Martinique, Guyane, La Réunion, Mayotte)"
+            "Wallis-et-Futuna's structures declare to its own health agency, which Vigie does not serve"
+        )
+    elif number.startswith(("97", "98")):
+        raise InvalidFiness(
+            "overseas numbers start with 9701 (Guadeloupe, Saint-Barthélemy, Saint-Martin), 9702 (Martinique),"
+            " 9703 (Guyane), 9704 (La Réunion), 9705 (Saint-Pierre-et-Miquelon) or 9805 (Mayotte)"
         )
     else:
-        raise InvalidFiness("a FINESS number is a département (01-95, 2A, 2B or 970x) followed by digits")
+        raise InvalidFiness("a FINESS number is a département (01-95, 2A, 2B, 9701-9705 or 9805) followed by digits")
     expected = luhn_key(number[:8])
     if int(match["key"]) != expected:
         raise InvalidFiness(f"check digit is {match['key']}, expected {expected}")
@@ -67,5 +82,7 @@ def parse_finess(value: str) -> Finess:
 
 
 def with_check_digit(first_eight: str) -> str:
-    """Complete eight characters into a valid FINESS number (for fixtures and demos)."""
+    """Complete eight characters into a number the check digit accepts: for the made-up
+    structures of demos and load tests, never as proof of a rule (tests of the rule use the
+    register's own numbers)."""
     return first_eight + str(luhn_key(first_eight))

@@ -1,6 +1,16 @@
 """How the contracts' values read in French, for the e-mails and the dashboard: one vocabulary."""
 
-from .declaration import Category, IncidentStatus, Origin, PatientSafety, StructureType
+from .declaration import (
+    Category,
+    DataKind,
+    IncidentStatus,
+    LegalStatus,
+    Origin,
+    PatientSafety,
+    Regime,
+    StructureType,
+    TerritorialExtent,
+)
 from .events import RevisionKind
 
 CATEGORIES: dict[str, str] = {
@@ -28,7 +38,34 @@ STRUCTURE_TYPES: dict[str, str] = {
     StructureType.medico_social: "établissement médico-social",
     StructureType.biology_lab: "laboratoire de biologie médicale",
     StructureType.radiotherapy_centre: "centre de radiothérapie",
+    StructureType.military_hospital: "hôpital des armées",
     StructureType.other: "autre structure",
+}
+LEGAL_STATUSES: dict[str, str] = {
+    LegalStatus.public: "public",
+    LegalStatus.private_non_profit: "privé non lucratif",
+    LegalStatus.private_for_profit: "privé lucratif",
+}
+REGIMES: dict[str, str] = {
+    Regime.ose: "opérateur de services essentiels (OSE)",
+    Regime.nis2_essential: "entité essentielle (NIS2)",
+    Regime.nis2_important: "entité importante (NIS2)",
+    Regime.none: "ni OSE ni NIS2",
+}
+TERRITORIAL_EXTENTS: dict[str, str] = {
+    TerritorialExtent.local: "local",
+    TerritorialExtent.departmental: "départemental",
+    TerritorialExtent.regional: "régional",
+    TerritorialExtent.national: "national",
+}
+DATA_KINDS: dict[str, str] = {
+    DataKind.health: "données de santé",
+    DataKind.identity: "identité",
+    DataKind.social_security_number: "NIR",
+    DataKind.contact: "coordonnées",
+    DataKind.financial: "données bancaires ou financières",
+    DataKind.credentials: "identifiants de connexion",
+    DataKind.other: "autres",
 }
 PATIENT_SAFETY: dict[str, str] = {
     PatientSafety.none: "aucune mise en danger",

@@ -1,5 +1,11 @@
 """France's territory as the services agree on it: the 18 regions, each with its regional health
-agency (ARS), and the 101 départements, each in one region. Codes are INSEE's.
+agency (ARS), Saint-Pierre-et-Miquelon with the administration territoriale de santé that plays
+the ARS' part there (art. L1441-1 of the Code de la santé publique), and the 102 départements and
+territories, each under one of them. Codes are INSEE's.
+
+Saint-Barthélemy and Saint-Martin hold FINESS numbers filed under Guadeloupe's (9701): their
+structures are Guadeloupe's here, and their agency, the ARS de Guadeloupe, Saint-Barthélemy et
+Saint-Martin, is told (see docs/rules.md).
 
 This is reference data, reviewed here in one place: enrichment places declarations with it,
 the intake scopes ARS credentials with it, notification checks its directory against it.
@@ -38,6 +44,15 @@ REGIONS: dict[str, Region] = {
         Region("84", "Auvergne-Rhône-Alpes", "ars-ara", "ARS Auvergne-Rhône-Alpes"),
         Region("93", "Provence-Alpes-Côte d'Azur", "ars-paca", "ARS Provence-Alpes-Côte d'Azur"),
         Region("94", "Corse", "ars-cor", "ARS Corse"),
+        # Not a region: a collectivité whose administration territoriale de santé (ATS) exercises
+        # the ARS' powers (art. L1441-1 CSP). Its INSEE code stands for it.
+        Region(
+            "975",
+            "Saint-Pierre-et-Miquelon",
+            "ats-spm",
+            "ATS de Saint-Pierre-et-Miquelon (administration territoriale de santé)",
+            True,
+        ),
     )
 }
 
@@ -153,6 +168,7 @@ _DEPARTEMENTS = (
     ("972", "Martinique", "02"),
     ("973", "Guyane", "03"),
     ("974", "La Réunion", "04"),
+    ("975", "Saint-Pierre-et-Miquelon", "975"),
     ("976", "Mayotte", "06"),
 )
 

@@ -41,6 +41,9 @@ async def test_a_ransomware_at_a_chu_through_kev_listed_vpn_cves(
         indicators=[{"type": "cve", "value": "CVE-2018-13379"}, {"type": "cve", "value": "cve-2023-27997"}],
     )
     payload["scope"] = ["vpn", "servers", "directory"]
+    # The region's patients are sent elsewhere: repercussions beyond the structure, and the
+    # ransomware CVE exposes other structures: both conditions of art. D1111-16-2 III.
+    payload["impacts"]["territorial_extent"] = "regional"
     (state,) = await enriched(api, national_api, [await declare(api, payload)])
 
     severity = state["severity"]
@@ -96,7 +99,7 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
     await wait_for_campaign(national_api, ids, size=3)
     states = [(await national_api.get(f"/v1/declarations/{i}")).json() for i in ids]
     campaign_ids = set()
-    for n, state in enumerate(states):
+    for state in states:
         context = state["threat_context"]
         assert context["classification"]["rsit"] == ['rsit:fraud="phishing"']
         assert [t["id"] for t in context["classification"]["attack"]] == ["T1566"]
@@ -106,13 +109,10 @@ async def test_a_phishing_wave_across_three_ehpad_is_one_campaign(
         assert campaign["declarations"] == 3
         campaign_ids.add(campaign["id"])
         assert any(m["threat_actor"] == "Campagne « Remboursement Ameli » (exemple)" for m in context["matches"])
-        assert state["severity"]["significatif"] is True
-        # the decision gives the size it was made on: the last to join saw all three
-        said = [r["text"] for r in state["severity"]["reasons"] if "campagne (" in r["text"]]
-        sizes = [3] if n == 2 else [2, 3]
-        assert said in [
-            [f"L'incident fait partie d'une campagne ({k} déclarations liées lors de l'évaluation)."] for k in sizes
-        ]
+        # Nothing grave declared: never significatif, campaign or not (art. D1111-16-2 III picks
+        # significant incidents among the grave ones); the campaign shows in the threat context.
+        assert (state["severity"]["grave"], state["severity"]["significatif"]) == (False, False)
+        assert state["severity"]["reasons"] == []
         assert state["status"] == "notified"
     assert len(campaign_ids) == 1
 
@@ -127,7 +127,9 @@ async def test_a_growing_campaign_tells_its_members_once_and_each_shows_its_late
             category="intrusion",
             name=f"Centre hospitalier {n}",
             description="Connexions sortantes vers le serveur de commande maj-dpi-exemple[.]top.",
+            degraded_mode=True,
         )
+        payload["impacts"]["territorial_extent"] = "departmental"
         ids.append(await declare(api, payload))
         # one at a time: each joins the campaign the ones before it formed
         await enriched(api, national_api, [ids[-1]])
@@ -144,7 +146,15 @@ async def test_a_growing_campaign_tells_its_members_once_and_each_shows_its_late
     first = (await national_api.get(f"/v1/declarations/{ids[0]}")).json()
     (campaign,) = first["threat_context"]["campaigns"]
     assert (campaign["key"], campaign["declarations"]) == ("domain:maj-dpi-exemple.top", 6)
-    assert "campagne (2 déclarations liées lors de l'évaluation)" in str(first["severity"]["reasons"])
+    # Grave, departmental, and one of a campaign: significatif, with the size each decision was
+    # made on (the first, decided again when the second joined it, saw two).
+    for n, declaration_id in enumerate(ids):
+        severity = (await national_api.get(f"/v1/declarations/{declaration_id}")).json()["severity"]
+        said = [r["text"] for r in severity["reasons"] if "campagne (" in r["text"]]
+        assert said == [
+            f"L'incident fait partie d'une campagne ({max(n + 1, 2)} déclarations liées lors de l'évaluation)."
+        ]
+        assert severity["significatif"] is True
 
 
 async def wait_for_campaign(national_api: httpx.AsyncClient, ids: list[str], *, size: int) -> None:
@@ -175,6 +185,8 @@ async def test_a_provider_outage_at_several_labs_hangs_under_one_parent_incident
         )
         payload["provider"] = {"name": provider}
         payload["scope"] = ["provider_hosted", "lab"]
+        # Results late for the département's hospitals: repercussions beyond the laboratory.
+        payload["impacts"]["territorial_extent"] = "departmental"
         ids.append(await declare(api, payload))
     await enriched(api, national_api, ids)
     await wait_for_campaign(national_api, ids, size=3)

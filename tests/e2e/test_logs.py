@@ -62,7 +62,8 @@ async def test_logs_follow_a_declaration_and_keep_no_secret(
     }
     assert [line["message"] for line in about["declaration"]] == [f"accepted revision 1 of {accepted['reference']}"]
     assert about["enrichment"][0]["message"].startswith(f"enriched revision 1 of {accepted['reference']}")
-    assert len([line for line in about["notification"] if line["message"].startswith("sent ")]) == 5
+    # ARS, CERT Santé and the HFDS by webhook and e-mail, the declarant by e-mail.
+    assert len([line for line in about["notification"] if line["message"].startswith("sent ")]) == 7
     for line in about["declaration"] + about["enrichment"] + about["notification"]:
         assert line["trace_id"] == traces[0], line
         assert len(line["span_id"]) == 16

@@ -90,7 +90,8 @@ async def test_metrics_count_the_flow(stack: Stack, api: httpx.AsyncClient) -> N
         for notification in state["notifications"]
         if notification["outcome"] == "sent"
     )
-    assert sum(told.values()) == 4 * 5  # ARS and CERT Santé by webhook and e-mail, the declarant by e-mail
+    # ARS, CERT Santé and the HFDS by webhook and e-mail, the declarant by e-mail.
+    assert sum(told.values()) == 4 * 7
     sent: dict[tuple[str, str], float] = defaultdict(float)
     for (name, series), value in after["notification"].items():
         labels = dict(series)

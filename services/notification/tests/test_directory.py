@@ -21,7 +21,11 @@ def directory(**overrides: Any) -> dict[str, Any]:
             "webhook": {"url": f"https://{code}.example/hook", "secret": SECRET},
         }
 
-    data = {"cert_sante": entry("cert-sante"), "ars": [entry(r.ars_code) for r in REGIONS.values()]}
+    data = {
+        "cert_sante": entry("cert-sante"),
+        "ars": [entry(r.ars_code) for r in REGIONS.values()],
+        "ministry": entry("hfds"),
+    }
     data.update(overrides)
     return data
 
@@ -32,21 +36,28 @@ def write(tmp_path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def test_a_complete_directory_routes_to_the_ars_and_cert_sante(tmp_path: Path) -> None:
+def test_every_declaration_goes_to_its_agency_cert_sante_and_the_hfds(tmp_path: Path) -> None:
+    # Art. D1111-16-3 CSP and instruction SHFDS/FSSI/2023/78: every declaration, whatever it is.
     loaded = load_directory(write(tmp_path, directory()))
-    recipients = loaded.recipients_for("ars-reu", escalate=True)
+    recipients = loaded.recipients_for("ars-reu")
     assert [(r.kind, r.code) for r, _ in recipients] == [
         (RecipientKind.ars, "ars-reu"),
         (RecipientKind.cert_sante, "cert-sante"),
+        (RecipientKind.ministry, "hfds"),
     ]
     assert all(entry.channels(email_enabled=True) == (Channel.webhook,) for _, entry in recipients)
+    assert next(r.code for r, _ in loaded.recipients_for("ats-spm")) == "ats-spm"
 
 
-def test_the_ministry_is_told_of_grave_or_significant_incidents_only(tmp_path: Path) -> None:
-    data = directory(ministry={"code": "hfds", "name": "HFDS", "email": "hfds@sante.gouv.fr"})
+def test_a_directory_without_the_hfds_is_refused(tmp_path: Path) -> None:
+    data = directory()
+    del data["ministry"]
+    with pytest.raises(InvalidDirectory, match="ministry: Field required"):
+        load_directory(write(tmp_path, data))
+    data = directory(ministry={"code": "hfds", "name": "HFDS", "email": "fssi@sante.gouv.fr"})
     loaded = load_directory(write(tmp_path, data))
-    assert [r.code for r, _ in loaded.recipients_for("ars-idf", escalate=False)] == ["ars-idf", "cert-sante"]
-    assert [r.code for r, _ in loaded.recipients_for("ars-idf", escalate=True)] == ["ars-idf", "cert-sante", "hfds"]
+    with pytest.raises(InvalidDirectory, match=r"no usable channel for hfds \(e-mail is off"):
+        loaded.check_reachable(email_enabled=False)
 
 
 def test_an_email_only_agency_needs_an_smtp_server(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
     vigie-notification directory validate                 # exit 2, with the reason, if it is unusable
     vigie-notification directory set ars-bre --email veille@ars-bre.example.fr
     vigie-notification directory set ars-bre --webhook-url https://… --rotate-secret
-    vigie-notification directory ministry --name "HFDS" --email hfds@…    # or --remove
+    vigie-notification directory set hfds --email fssi@…   # the ministries' security officer
     vigie-notification deliveries failed                  # what was dead-lettered, and why
     vigie-notification deliveries replay <id> … | --all   # a new series of attempts
 
@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     directory.add_parser("show", help="every recipient and its channels")
     directory.add_parser("validate", help="check the directory as the service would at start-up")
     change = directory.add_parser("set", help="change a recipient's channels")
-    change.add_argument("code", help="ars-idf, cert-sante, …")
+    change.add_argument("code", help="ars-idf, ats-spm, cert-sante, hfds, …")
     change.add_argument("--name")
     change.add_argument("--email")
     change.add_argument("--no-email", action="store_true")
@@ -55,11 +55,6 @@ def parser() -> argparse.ArgumentParser:
     )
     change.add_argument("--no-webhook", action="store_true")
     change.add_argument("--rotate-secret", action="store_true", help="a new signing secret, printed once")
-    ministry = directory.add_parser("ministry", help="the ministry's security officer (optional)")
-    ministry.add_argument("--name", default="Haut fonctionnaire de défense et de sécurité (HFDS)")
-    ministry.add_argument("--email")
-    ministry.add_argument("--webhook-url")
-    ministry.add_argument("--remove", action="store_true")
     deliveries = commands.add_parser("deliveries", help="dead-lettered deliveries").add_subparsers(
         dest="action", required=True
     )
@@ -72,8 +67,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _show(directory: Directory) -> None:
-    entries = [directory.cert_sante, *directory.ars, *([directory.ministry] if directory.ministry else [])]
-    for entry in entries:
+    for entry in directory.entries:
         webhook = f"{entry.webhook.url}{' (local)' if entry.webhook.local else ''}" if entry.webhook else "—"
         _print(f"{entry.code:<11} {entry.name:<52} e-mail {entry.email or '—':<34} webhook {webhook}")
 
@@ -102,20 +96,12 @@ def _directory_command(args: argparse.Namespace, settings: NotificationSettings)
         return 0
     if args.action == "validate":
         directory.check_reachable(email_enabled=smtp_server(settings) is not None)
-        _print(f"{path}: {len(directory.ars)} ARS, CERT Santé{', the ministry' if directory.ministry else ''}; usable.")
+        _print(f"{path}: {len(directory.ars)} agencies, CERT Santé and the HFDS; usable.")
         return 0
     secret = None
     try:
-        if args.action == "set":
-            entry, secret = _changed(directory.entry(args.code), args)
-            directory = directory.replace(entry)
-        elif args.remove:
-            directory = directory.model_copy(update={"ministry": None})
-        else:
-            secret = new_secret() if args.webhook_url else None
-            webhook = Webhook(url=args.webhook_url, secret=SecretStr(secret)) if secret else None
-            ministry = Entry(code="hfds", name=args.name, email=args.email, webhook=webhook)
-            directory = directory.model_copy(update={"ministry": ministry})
+        entry, secret = _changed(directory.entry(args.code), args)
+        directory = directory.replace(entry)
         directory = Directory.model_validate(directory.model_dump())  # the whole directory, checked again
     except LookupError as error:
         raise InvalidDirectory(str(error)) from None

@@ -112,11 +112,9 @@ def _recipients(
 ) -> list[tuple[Recipient, Channel, str | None]]:
     """Whom a revision is for, by which channel, and the address when it is not the directory's."""
     data = event.data
-    severity = data.severity
-    escalate = severity is not None and (severity.grave or severity.significatif)
     recipients: list[tuple[Recipient, Channel, str | None]] = [
         (recipient, channel, None)
-        for recipient, entry in directory.recipients_for(data.ars.code, escalate=escalate)
+        for recipient, entry in directory.recipients_for(data.ars.code)
         for channel in entry.channels(email_enabled=email_enabled)
     ]
     if email_enabled and data.acknowledge_to is not None:

@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from tests.support.differencing import PublishedTable, months_of, pairs, worked_out
 from vigie_stats.domain.dimensions import UNIVERSE, Dimension
 from vigie_stats.domain.disclosure import MASKED, UNDER
-from vigie_stats.domain.publication import CROSSED, Publication, YearFact, cell, periods, publish, total
+from vigie_stats.domain.publication import (
+    CROSSED,
+    NotPublishedThatWay,
+    Publication,
+    YearFact,
+    cell,
+    periods,
+    publish,
+    total,
+)
 
 YEAR = 2025
 
@@ -118,3 +127,10 @@ def test_a_year_too_small_to_say_anything_says_under_5_everywhere(size: int) -> 
     publication = publish(YEAR, facts)
     assert publication.shown(total(str(YEAR))) == UNDER
     assert all(value in (UNDER, MASKED) for value in publication.figures.values())
+
+
+def test_a_dimension_counted_after_a_year_was_published_is_not_in_its_figures() -> None:
+    before = publish(YEAR, [])
+    older = Publication(YEAR, {k: v for k, v in before.figures.items() if "regime" not in k[1]})
+    with pytest.raises(NotPublishedThatWay, match="the 2025 figures were published without regime"):
+        older.shown(cell(str(YEAR), Dimension.regime, "ose"))

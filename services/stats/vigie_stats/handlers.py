@@ -19,7 +19,7 @@ from vigie_contracts.events import DeclarationEnriched, NotificationDispatched, 
 from vigie_kit.db import insert_rows
 from vigie_kit.periods import FRANCE, period_bounds
 
-from .domain.dimensions import Dimension, severity_grade
+from .domain.dimensions import NOT_STATED, Dimension, regime_of, severity_grade
 from .domain.publication import CROSSED, Publication, YearFact, decode, delivery_figures, encode, publish
 from .orm import ArsNotification, DeclarationFact, PublishedYear
 
@@ -49,6 +49,13 @@ def _fact(event: DeclarationEnriched) -> dict[str, Any]:
         "support_requested": content.support_requested,
         "severity": severity_grade(severity.grave, severity.significatif) if severity else "none",
         "parent_incident": str(data.parent_incident.id) if data.parent_incident else None,
+        "legal_status": content.structure.legal_status or NOT_STATED,
+        "regime": regime_of(content.structure),
+        "data_unavailable": content.impacts.data_unavailable,
+        "data_integrity": content.impacts.data_integrity,
+        "data_disclosure": content.impacts.data_disclosure,
+        "care_interrupted": content.impacts.care_interrupted,
+        "territorial_extent": content.impacts.territorial_extent or NOT_STATED,
     }
 
 

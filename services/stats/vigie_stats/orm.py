@@ -32,6 +32,13 @@ class DeclarationFact(SQLModel, table=True):
     severity: str = "none"
     # Incidents at a shared provider belong to one parent incident, counted once.
     parent_incident: str | None = None
+    legal_status: str = "not_stated"
+    regime: str = "not_stated"
+    data_unavailable: bool = False
+    data_integrity: bool = False
+    data_disclosure: bool = False
+    care_interrupted: bool = False
+    territorial_extent: str = "not_stated"
 
 
 class ArsNotification(SQLModel, table=True):

@@ -8,12 +8,16 @@ from typing import Any
 
 from .domain.dimensions import UNIVERSE, Dimension
 from .domain.disclosure import MASKED, Shown
-from .domain.publication import PER_STRUCTURE, Publication, cell, months_in, total, year_period
+from .domain.publication import (
+    PER_STRUCTURE,
+    NotPublishedThatWay,
+    Publication,
+    cell,
+    months_in,
+    total,
+    year_period,
+)
 from .handlers import Counts, Structures
-
-
-class NotPublishedThatWay(ValueError):
-    """A view the publication does not hold (two dimensions crossed over less than a year)."""
 
 
 def exact(counts: Counts, dimensions: list[Dimension], region: str | None) -> dict[str, Any]:

@@ -23,7 +23,8 @@ def status_of(
     ars_code: str | None,
     deliveries: Iterable[tuple[RecipientKind, str, Outcome]],
 ) -> DeclarationStatus:
-    """``notified`` once its region's ARS and CERT Santé have each received it on some channel.
+    """``notified`` once its region's ARS, CERT Santé and the ministries' security officer (HFDS)
+    have each received it on some channel.
 
     The facts may arrive in any order (enrichment and delivery events travel on different
     topics), so the status is recomputed from all of them rather than stepped forward.
@@ -31,7 +32,8 @@ def status_of(
     delivered = {(kind, code) for kind, code, outcome in deliveries if outcome is Outcome.sent}
     ars_told = ars_code is not None and (RecipientKind.ars, ars_code) in delivered
     cert_told = any(kind is RecipientKind.cert_sante for kind, _ in delivered)
-    if enriched and ars_told and cert_told:
+    ministry_told = any(kind is RecipientKind.ministry for kind, _ in delivered)
+    if enriched and ars_told and cert_told and ministry_told:
         return DeclarationStatus.notified
     if enriched:
         return DeclarationStatus.enriched

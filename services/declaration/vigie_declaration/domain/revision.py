@@ -4,7 +4,7 @@ from typing import Any
 
 # Objects whose fields a revision may change one by one; everything else (lists included) is
 # replaced as a whole when a revision names it.
-_MERGED = ("structure", "declarant", "impacts", "provider")
+_MERGED = ("structure", "declarant", "impacts", "provider", "cert_contact", "complaint", "personal_data")
 
 
 class RevisionRefused(ValueError):
@@ -27,7 +27,8 @@ def apply_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
     for key, value in changes.items():
         if key in _MERGED and isinstance(value, dict) and isinstance(current.get(key), dict):
             revised[key] = {**current[key], **value}
-        elif value is None and key in ("started_at", "provider", "cnil_notified_at"):
+        elif value is None:
+            # An optional field withdrawn; a required one is then missing, and said so.
             revised.pop(key, None)
         else:
             revised[key] = value

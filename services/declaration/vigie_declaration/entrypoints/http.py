@@ -17,7 +17,7 @@ import sqlalchemy.exc
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from vigie_contracts.declaration import Category, DeclarationContent
 from vigie_contracts.events import (
@@ -178,10 +178,13 @@ class RevisionPublic(BaseModel):
 
 
 class DeadlinePublic(BaseModel):
+    """A legal clock of the structure's own: Vigie tracks it and never answers it in its place."""
+
     regime: str
     obligation: str
-    due_at: datetime
-    fulfilled_at: datetime | None
+    addressee: str
+    due_at: datetime | None = Field(description='None when the law says "sans délai"')
+    fulfilled_at: datetime | None = Field(description="when the structure says it did it")
     state: str
 
 
@@ -378,7 +381,7 @@ def declaration_view(record: DeclarationRecord, now: datetime, caller: Caller) -
     declaration = record.declaration
     content = DeclarationContent.model_validate(declaration.content)
     departement, region, ars = _territory(declaration)
-    submissions = [(RevisionKind(r.kind), r.submitted_at) for r in record.revisions]
+    severity = _severity(declaration, caller)
     return DeclarationPublic(
         id=declaration.id,
         reference=declaration.reference,
@@ -390,7 +393,7 @@ def declaration_view(record: DeclarationRecord, now: datetime, caller: Caller) -
         departement=departement,
         region=region,
         ars=ars,
-        severity=_severity(declaration, caller),
+        severity=severity,
         threat_context=_threat_context(declaration.threat, record.campaign_sizes, caller),
         declaration=content,
         revisions=[
@@ -408,11 +411,12 @@ def declaration_view(record: DeclarationRecord, now: datetime, caller: Caller) -
             DeadlinePublic(
                 regime=d.regime,
                 obligation=d.obligation,
+                addressee=d.addressee,
                 due_at=d.due_at,
                 fulfilled_at=d.fulfilled_at,
                 state=d.state(now),
             )
-            for d in deadlines(content, submissions)
+            for d in deadlines(content, severity)
         ],
         notifications=_notifications(record, caller),
         timeline=_timeline(record, caller),
@@ -426,7 +430,8 @@ _EXAMPLE: dict[str, Any] = {
         "finess": "750712184",
         "name": "Hôpital Saint-Exemple",
         "type": "health_facility",
-        "essential_operator": True,
+        "legal_status": "public",
+        "regime": "nis2_essential",
     },
     "declarant": {"name": "Claire Martin", "role": "RSSI", "email": "rssi@hopital.example.fr"},
     "detected_at": "2026-11-20T08:30:00+01:00",
@@ -435,9 +440,17 @@ _EXAMPLE: dict[str, Any] = {
     "description": "Chiffrement des serveurs de fichiers, mode dégradé activé aux urgences.",
     "status": "ongoing",
     "scope": ["servers", "directory"],
-    "impacts": {"degraded_mode": True, "patient_safety": "potential", "data_unavailable": True},
+    "impacts": {
+        "degraded_mode": True,
+        "patient_safety": "potential",
+        "data_unavailable": True,
+        "territorial_extent": "departmental",
+    },
     "indicators": [{"type": "ipv4", "value": "203.0.113.45"}],
     "support_requested": True,
+    "affected_functions": ["urgences", "imagerie"],
+    "affected_systems": ["DPI", "PACS"],
+    "complaint": {"filed": False},
 }
 _INTAKE_ERRORS: dict[int | str, dict[str, Any]] = {
     408: {"description": "The body did not arrive in time", **_PROBLEM},
@@ -657,7 +670,7 @@ async def revise(
     response_model=DeclarationPublic,
     summary="Read a declaration and where it stands",
     description=(
-        "The declaration, its revisions, region, deadlines (met, late, pending or overdue), "
+        "The declaration, its revisions, region, deadlines (met, late, pending, overdue or due now), "
         "notifications and timeline. Every read is recorded in the audit trail."
     ),
     responses={

@@ -1,8 +1,11 @@
-"""The recipients directory: the 18 ARS and CERT Santé, optionally the ministry's security officer
-(HFDS), each with an alert-desk e-mail and/or a signed webhook.
+"""The recipients directory: the 18 ARS and the ATS of Saint-Pierre-et-Miquelon, CERT Santé, and
+the security officer of the ministries in charge of health (the HFDS, its FSSI unit), each with an
+alert-desk e-mail and/or a signed webhook.
 
-A directory that leaves an ARS or CERT Santé without a channel the service can use is refused at
-start-up: a silent gap would mean a region whose declarations nobody receives.
+Every declaration and every revision goes to its agency, to CERT Santé and to the HFDS, malicious
+or not, grave or not (art. D1111-16-3 of the Code de la santé publique, instruction
+SHFDS/FSSI/2023/78; see docs/rules.md). A directory that leaves any of them without a channel the
+service can use is refused at start-up: a silent gap would mean an authority nobody tells.
 """
 
 import ipaddress
@@ -117,7 +120,7 @@ class Directory(BaseModel):
 
     cert_sante: Entry
     ars: list[Entry]
-    ministry: Entry | None = None
+    ministry: Entry
 
     @model_validator(mode="after")
     def _covers_every_region(self) -> "Directory":
@@ -140,35 +143,32 @@ class Directory(BaseModel):
     def check_reachable(self, *, email_enabled: bool) -> None:
         """Refuse a directory whose ARS or CERT Santé could not be told with this service's
         channels (an e-mail-only entry while no SMTP server is configured, say)."""
-        stranded = [e.code for e in [self.cert_sante, *self.ars] if not e.channels(email_enabled=email_enabled)]
+        stranded = [e.code for e in self.entries if not e.channels(email_enabled=email_enabled)]
         if stranded:
             why = "" if email_enabled else " (e-mail is off: no SMTP server is configured)"
             raise InvalidDirectory(f"no usable channel for {', '.join(stranded)}{why}")
 
-    def recipients_for(self, ars_code: str, *, escalate: bool) -> list[tuple[Recipient, Entry]]:
-        """Who is told of a declaration of that ARS's region: the ARS and CERT Santé, and the
-        ministry's security officer too when the incident is grave or significant."""
+    @property
+    def entries(self) -> list[Entry]:
+        return [self.cert_sante, *self.ars, self.ministry]
+
+    def recipients_for(self, ars_code: str) -> list[tuple[Recipient, Entry]]:
+        """Who is told of a declaration of that agency's territory: the agency, CERT Santé and
+        the ministries' security officer, whatever the incident."""
         ars = next((entry for entry in self.ars if entry.code == ars_code), None)
         if ars is None:
             raise LookupError(f"no ARS {ars_code} in the directory")
-        told = [
+        return [
             (Recipient(kind=RecipientKind.ars, code=ars.code, name=ars.name), ars),
             (
                 Recipient(kind=RecipientKind.cert_sante, code=self.cert_sante.code, name=self.cert_sante.name),
                 self.cert_sante,
             ),
+            (Recipient(kind=RecipientKind.ministry, code=self.ministry.code, name=self.ministry.name), self.ministry),
         ]
-        if escalate and self.ministry is not None:
-            told.append(
-                (
-                    Recipient(kind=RecipientKind.ministry, code=self.ministry.code, name=self.ministry.name),
-                    self.ministry,
-                )
-            )
-        return told
 
     def entry(self, code: str) -> Entry:
-        for entry in [self.cert_sante, *self.ars, *([self.ministry] if self.ministry else [])]:
+        for entry in self.entries:
             if entry.code == code:
                 return entry
         raise LookupError(f"no recipient {code} in the directory")
@@ -177,7 +177,7 @@ class Directory(BaseModel):
         """The directory with ``entry`` in place of the one with its code."""
         if entry.code == self.cert_sante.code:
             return self.model_copy(update={"cert_sante": entry})
-        if self.ministry is not None and entry.code == self.ministry.code:
+        if entry.code == self.ministry.code:
             return self.model_copy(update={"ministry": entry})
         if not any(e.code == entry.code for e in self.ars):
             raise LookupError(f"no recipient {entry.code} in the directory")
@@ -206,11 +206,7 @@ def load_directory(path: Path) -> Directory:
 def save_directory(path: Path, directory: Directory) -> None:
     """Write the directory whole or not at all, readable by its owner only."""
     document = directory.model_dump(mode="json", exclude_none=True)
-    for entry in [
-        document["cert_sante"],
-        *document["ars"],
-        *([document["ministry"]] if "ministry" in document else []),
-    ]:
+    for entry in [document["cert_sante"], *document["ars"], document["ministry"]]:
         if "webhook" in entry:
             entry["webhook"]["secret"] = directory.entry(entry["code"]).webhook.secret.get_secret_value()  # type: ignore[union-attr]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
-"""The e-mails Vigie sends, in French: to an agency, what it needs to act (reference, structure,
-region, severity, what is expected next) and no more — the description and the indicators stay
-in Vigie, behind the agency's credentials; to the declarant, an acknowledgement with the reference.
+"""The e-mails Vigie sends, in French: to an agency, CERT Santé or the HFDS, what it needs to act
+(reference, structure, territory, severity, what is expected next) and no more — the description
+and the indicators stay in Vigie, behind the recipient's credentials; to the declarant, an
+acknowledgement with the reference, whom Vigie informs, and the structure's own open clocks.
 """
 
 import html
@@ -8,8 +9,9 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from vigie_contracts.events import RecipientKind
+from vigie_contracts.events import RecipientKind, SeverityReason
 from vigie_contracts.labels import CATEGORIES, KINDS, ORIGINS, STRUCTURE_TYPES
+from vigie_contracts.territory import REGIONS
 from vigie_contracts.webhook import WebhookNotification
 
 FRANCE = ZoneInfo("Europe/Paris")
@@ -46,26 +48,43 @@ def _when(notification: WebhookNotification) -> str:
     return notification.declaration.detected_at.astimezone(FRANCE).strftime("%d/%m/%Y à %H:%M")
 
 
+def _regime_lines(name: str, significant: bool | None, reasons: list[SeverityReason]) -> list[str]:
+    if significant is None:
+        return []
+    lines = [f"{name} : incident {'significatif' if significant else 'non significatif'}."]
+    return lines + [f"  - {reason.text}" for reason in reasons]
+
+
 def _severity_lines(notification: WebhookNotification) -> list[str]:
     severity = notification.severity
     if severity is None:
         return ["Gravité : en cours d'évaluation."]
     grades = [label for label, on in (("grave", severity.grave), ("significatif", severity.significatif)) if on]
-    lines = [f"Gravité : incident {' et '.join(grades)}." if grades else "Gravité : ni grave ni significatif."]
-    lines += [f"  - {reason.text}" for reason in severity.reasons]
+    by_law: dict[str, list[SeverityReason]] = {"CSP": [], "NIS2": [], "OSE": []}
+    for reason in severity.reasons:
+        law = "NIS2" if reason.criterion.startswith("NIS2") else "OSE" if "OSE" in reason.criterion else "CSP"
+        by_law[law].append(reason)
+    lines = [f"Gravité : incident {' et '.join(grades) if grades else 'ni grave ni significatif'}."]
+    lines += [f"  - {reason.text}" for reason in by_law["CSP"]]
+    lines += _regime_lines("NIS2", severity.nis2_significant, by_law["NIS2"])
+    lines += _regime_lines("Opérateur de services essentiels", severity.ose_significant, by_law["OSE"])
     return lines
 
 
 def _expected(notification: WebhookNotification, kind: RecipientKind) -> str:
+    """What the recipient is expected to do, as it follows "Ce qui est attendu :"."""
     content = notification.declaration
     if kind is RecipientKind.cert_sante:
         support = " La structure demande un accompagnement." if content.support_requested else ""
-        return f"Qualifier l'incident et, si besoin, proposer un accompagnement à la structure.{support}"
+        return f"qualifier l'incident et, si besoin, proposer un accompagnement à la structure.{support}"
     if kind is RecipientKind.ministry:
-        return "Pour information : incident grave ou significatif d'une structure de santé."
+        return (
+            "pour information, comme pour chaque déclaration (art. D1111-16-3 du code de la santé publique) ;"
+            " le CERT Santé qualifie l'incident."
+        )
     if notification.urgent:
-        return "Incident grave : prendre contact avec la structure sans délai et suivre la déclaration dans Vigie."
-    return "Prendre connaissance de la déclaration dans Vigie et, le cas échéant, contacter la structure."
+        return "prendre contact avec la structure sans délai (incident grave) et suivre la déclaration dans Vigie."
+    return "prendre connaissance de la déclaration dans Vigie et, le cas échéant, contacter la structure."
 
 
 def _as_html(lines: list[str]) -> str:
@@ -75,6 +94,9 @@ def _as_html(lines: list[str]) -> str:
         if line
     )
     return f'<!doctype html><html lang="fr"><body style="font-family: sans-serif">{body}</body></html>'
+
+
+SIGNATURE = "— Vigie, déclaration des incidents de sécurité des systèmes d'information de santé"
 
 
 def agency_message(notification: WebhookNotification, kind: RecipientKind) -> Message:
@@ -88,8 +110,7 @@ def agency_message(notification: WebhookNotification, kind: RecipientKind) -> Me
     lines = [
         "Bonjour,",
         "",
-        "Une déclaration d'incident de sécurité des systèmes d'information concerne la région"
-        f" {notification.region.name}.",
+        "Vigie vous transmet une déclaration d'incident de sécurité des systèmes d'information.",
         "",
         f"Référence : {notification.reference} (révision {notification.revision}, {KINDS[notification.kind]})",
         f"Structure : {inert(structure.name)}, {STRUCTURE_TYPES[structure.type]}, FINESS {structure.finess}",
@@ -102,32 +123,75 @@ def agency_message(notification: WebhookNotification, kind: RecipientKind) -> Me
         "",
         "Le détail de la déclaration n'est pas reproduit ici : consultez-la dans Vigie avec vos accès.",
         "",
-        "— Vigie, déclaration des incidents de sécurité des systèmes d'information de santé",
+        SIGNATURE,
     ]
     return Message(subject=subject, text="\n".join(lines) + "\n", html=_as_html(lines))
 
 
+def _obligations(notification: WebhookNotification) -> list[str]:
+    """The structure's own clocks towards ANSSI and the CNIL that are still open: Vigie reminds
+    it of them and never answers them in its place."""
+    content = notification.declaration
+    severity = notification.severity
+    lines = []
+    if severity is not None and severity.nis2_significant and content.anssi_final_report_at is None:
+        lines.append(
+            "Incident significatif au sens de NIS2 : l'alerte précoce à l'ANSSI est due sous 24 heures,"
+            " la notification d'incident sous 72 heures et le rapport final un mois après la notification"
+            " (directive (UE) 2022/2555, art. 23)."
+        )
+    if (
+        severity is not None
+        and severity.ose_significant
+        and content.anssi_notified_at is None
+        and content.anssi_early_warning_at is None
+    ):
+        lines.append(
+            "Opérateur de services essentiels : l'incident est à déclarer sans délai à l'ANSSI"
+            " (loi n° 2018-133, art. 7)."
+        )
+    impacts = content.impacts
+    hit = [
+        name
+        for name, on in (
+            ("la confidentialité", impacts.data_disclosure),
+            ("l'intégrité", impacts.data_integrity),
+            ("la disponibilité", impacts.data_unavailable),
+        )
+        if on
+    ]
+    if hit and content.cnil_notified_at is None:
+        what = ", ".join(hit[:-1]) + " et " + hit[-1] if len(hit) > 1 else hit[0]
+        lines.append(
+            f"L'incident atteint {what} de données de santé : la violation doit être notifiée à la CNIL"
+            " sous 72 heures, sauf si elle ne présente pas de risque pour les droits et libertés des"
+            " personnes (RGPD, art. 33)."
+        )
+    if lines:
+        lines.append("Vigie ne transmet rien à l'ANSSI ni à la CNIL : ces notifications restent à votre charge.")
+    return lines
+
+
 def acknowledgement(notification: WebhookNotification) -> Message:
     content = notification.declaration
+    agency = REGIONS[notification.region.code].ars_name
     subject = f"[Vigie] Accusé de réception — {notification.reference}"
+    obligations = _obligations(notification)
     lines = [
         "Bonjour,",
         "",
-        f"Votre {KINDS[notification.kind]} pour {inert(content.structure.name)} a bien été reçue.",
+        f"Nous avons bien reçu votre {KINDS[notification.kind]} pour {inert(content.structure.name)}.",
         f"Référence : {notification.reference} (révision {notification.revision}).",
-        f"Elle est transmise à l'ARS de la région {notification.region.name} et à la cellule CERT Santé.",
+        "",
+        "Vigie en informe :",
+        f"  - l'{agency} ;",
+        "  - le CERT Santé ;",
+        "  - le haut fonctionnaire de défense et de sécurité des ministères sociaux (HFDS).",
         "",
         "Conservez cette référence pour tout échange et pour les révisions à venir"
         " (notification complète, rapport final).",
+        *(["", *obligations] if obligations else []),
+        "",
+        SIGNATURE,
     ]
-    if content.structure.essential_operator:
-        lines.append(
-            "Entité essentielle (NIS2) : notification d'incident attendue sous 72 heures"
-            " et rapport final sous un mois après la détection."
-        )
-    if content.impacts.data_disclosure and content.cnil_notified_at is None:
-        lines.append(
-            "Des données de santé ont été divulguées : la CNIL doit être notifiée sous 72 heures (RGPD, art. 33)."
-        )
-    lines += ["", "— Vigie, déclaration des incidents de sécurité des systèmes d'information de santé"]
     return Message(subject=subject, text="\n".join(lines) + "\n", html=_as_html(lines))

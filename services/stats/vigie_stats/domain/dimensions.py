@@ -3,7 +3,16 @@
 from collections.abc import Hashable
 from enum import StrEnum
 
-from vigie_contracts.declaration import Category, Origin, PatientSafety, StructureType
+from vigie_contracts.declaration import (
+    Category,
+    LegalStatus,
+    Origin,
+    PatientSafety,
+    Regime,
+    Structure,
+    StructureType,
+    TerritorialExtent,
+)
 from vigie_contracts.territory import REGIONS
 from vigie_kit.periods import FRANCE
 
@@ -22,6 +31,26 @@ class Dimension(StrEnum):
     patient_safety = "patient_safety"
     support_requested = "support_requested"
     severity = "severity"
+    legal_status = "legal_status"
+    regime = "regime"
+    data_unavailable = "data_unavailable"
+    data_integrity = "data_integrity"
+    data_disclosure = "data_disclosure"
+    care_interrupted = "care_interrupted"
+    territorial_extent = "territorial_extent"
+
+
+# What the declaration did not say, counted as such rather than guessed (the fields that say it
+# came after the first declarations).
+NOT_STATED = "not_stated"
+
+
+def regime_of(structure: Structure) -> str:
+    """The regime as declared, or as the older flag said it; not stated otherwise: a structure
+    that did not say is not counted as bound by none."""
+    if structure.regime is None and not structure.essential_operator:
+        return NOT_STATED
+    return structure.binding_regime.value
 
 
 class SeverityGrade(StrEnum):
@@ -53,6 +82,13 @@ UNIVERSE: dict[Dimension, list[Hashable]] = {
     Dimension.severity: [s.value for s in SeverityGrade],
     Dimension.degraded_mode: [False, True],
     Dimension.support_requested: [False, True],
+    Dimension.legal_status: [*(s.value for s in LegalStatus), NOT_STATED],
+    Dimension.regime: [*(r.value for r in Regime), NOT_STATED],
+    Dimension.data_unavailable: [False, True],
+    Dimension.data_integrity: [False, True],
+    Dimension.data_disclosure: [False, True],
+    Dimension.care_interrupted: [False, True],
+    Dimension.territorial_extent: [*(e.value for e in TerritorialExtent), NOT_STATED],
 }
 
 

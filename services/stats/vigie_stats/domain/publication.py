@@ -35,6 +35,11 @@ PER_STRUCTURE = ("1", "2", "3", "4", "5+")
 MARGIN, TOTAL = 4, 10
 
 
+class NotPublishedThatWay(ValueError):
+    """A view the publication does not hold: two dimensions crossed over less than a year, or a
+    dimension counted only since the year was published."""
+
+
 def quarter_of(month: int) -> int:
     return (month - 1) // 3 + 1
 
@@ -123,7 +128,13 @@ class Publication:
     delivery: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def shown(self, figure: Figure) -> Shown:
-        return self.figures[figure]
+        try:
+            return self.figures[figure]
+        except KeyError:
+            # Frozen when published: a dimension counted since is not in an older year's figures.
+            raise NotPublishedThatWay(
+                f"the {self.year} figures were published without {' × '.join(figure[1])}"
+            ) from None
 
 
 def calendar(year: int, dimension: Dimension, facts: Sequence[YearFact]) -> Network:

@@ -1,9 +1,10 @@
 """The observatory's dashboard, in French: one page, drawn on the server as HTML and SVG, with
 no script and nothing fetched from elsewhere, so it loads at once and works off the internet.
 
-Headline figures, incidents per month, by category, by structure type, and a map of the regions
-(a tile map: one square per region, placed as the regions lie, the five overseas ones beside)
-shaded by count.
+Headline figures, incidents per month, by category, by structure type, a map of the regions
+(a tile map: one square per region, placed as the regions lie, the overseas ones beside) shaded by
+count, what the incidents hit (data, care), who declared (legal status, cybersecurity regime, how
+often each structure declared) and how far the repercussions reached.
 
 Whoever is not signed in sees a published year's figures (small counts read "<5", and others
 "masqué" where needed); ARS and CERT Santé staff sign in (``/connexion``) to see theirs exact:
@@ -11,22 +12,31 @@ an ARS its own region, CERT Santé all of France.
 """
 
 import html
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from vigie_contracts.labels import CATEGORIES, MONTHS, STRUCTURE_TYPES
+from vigie_contracts.labels import (
+    CATEGORIES,
+    LEGAL_STATUSES,
+    MONTHS,
+    REGIMES,
+    STRUCTURE_TYPES,
+    TERRITORIAL_EXTENTS,
+)
 from vigie_contracts.territory import REGIONS
 from vigie_kit.db import unit_of_work
 from vigie_kit.http import SessionsDep
 
 from ..domain.access import Viewer
-from ..domain.dimensions import UNIVERSE, Dimension
+from ..domain.dimensions import NOT_STATED, UNIVERSE, Dimension
 from ..domain.disclosure import MASKED, Shown
-from ..domain.publication import Publication, cell, month_period, total, year_period
-from ..handlers import count_declarations, headline, published, published_years, today_in_france
+from ..domain.publication import PER_STRUCTURE, NotPublishedThatWay, Publication, cell, month_period, total, year_period
+from ..handlers import count_declarations, count_structures, headline, published, published_years, today_in_france
+from ..views import published_structures
 from .access import ViewerDep
 
 router = APIRouter(tags=["dashboard"])
@@ -40,8 +50,9 @@ TILES: dict[str, tuple[int, int]] = {
     "76": (2, 4), "93": (3, 4),
     "94": (4, 5),
 }  # fmt: skip
-OVERSEAS = ["01", "02", "03", "04", "06"]
+OVERSEAS = ["01", "02", "03", "04", "06", "975"]  # Saint-Pierre-et-Miquelon: its ATS
 TILE = 104
+LEGEND = 6 * TILE + 10  # right of the overseas row
 PALETTE = ["#eef4fb", "#cfe0f3", "#a4c4e8", "#6d9fd6", "#3f79bd", "#1f4f8f"]
 
 
@@ -70,9 +81,11 @@ def _ink(fill: str) -> str:
     return "#ffffff" if fill in PALETTE[4:] else "#13233a"
 
 
-def _bars(title: str, slug: str, items: list[tuple[str, Shown]]) -> str:
-    """Horizontal bars, longest first, each labelled with its count (or its mark)."""
-    items = sorted(items, key=lambda item: (-_size(item[1]), item[0]))
+def _bars(title: str, slug: str, items: list[tuple[str, Shown]], *, ranked: bool = True) -> str:
+    """Horizontal bars, each labelled with its count (or its mark): longest first when ``ranked``,
+    else in the order given (a distribution reads in the order of its values)."""
+    if ranked:
+        items = sorted(items, key=lambda item: (-_size(item[1]), item[0]))
     highest = max((_size(n) for _, n in items), default=0) or 1
     row, label_width, bar_width = 26, 250, 300
     rows = []
@@ -166,16 +179,16 @@ def _map(counts: dict[str, Shown]) -> str:
     tiles.append(f'<text x="0" y="{top - 10}" class="label">Outre-mer</text>')
     tiles += [_tile(code, index * TILE, top, counts.get(code), highest) for index, code in enumerate(OVERSEAS)]
     legend = "".join(
-        f'<rect x="{6 * TILE - 40 + i * 22}" y="{top + 10}" width="20" height="14" fill="{color}" stroke="#9db3cc"/>'
+        f'<rect x="{LEGEND + i * 22}" y="{top + 10}" width="20" height="14" fill="{color}" stroke="#9db3cc"/>'
         for i, color in enumerate(PALETTE)
     )
     legend += (
-        f'<text x="{6 * TILE - 40}" y="{top + 40}" class="label">0</text>'
-        f'<text x="{6 * TILE - 40 + 6 * 22}" y="{top + 40}" text-anchor="end" class="label">{highest}</text>'
+        f'<text x="{LEGEND}" y="{top + 40}" class="label">0</text>'
+        f'<text x="{LEGEND + 6 * 22}" y="{top + 40}" text-anchor="end" class="label">{highest}</text>'
     )
     return (
         '<figure class="panel map" data-testid="map"><figcaption>Déclarations par région</figcaption>'
-        f'<svg role="img" aria-label="Carte des régions" viewBox="-4 -4 {6 * TILE + 110} {top + TILE + 10}" width="100%">'
+        f'<svg role="img" aria-label="Carte des régions" viewBox="-4 -4 {LEGEND + 6 * 22 + 10} {top + TILE + 10}" width="100%">'
         f"{''.join(tiles)}{legend}</svg></figure>"
     )
 
@@ -192,6 +205,7 @@ main{max-width:1280px;margin:0 auto;padding:20px 32px 40px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px}
 .panel{background:#fff;border-radius:10px;margin:0;padding:14px 18px 10px;box-shadow:0 1px 2px rgba(19,35,58,.08)}
 .panel.wide{grid-column:1/-1}figcaption{font-weight:600;margin-bottom:8px}
+.panel .note{color:#4a5a70;font-size:.9em;margin:6px 0 0}
 .bar{fill:#3f79bd}.label{font-size:12px;fill:#4a5b70}.value{font-size:12px;fill:#13233a;font-weight:600}
 .tile-name{font-size:11px;font-weight:600}.tile-count{font-size:22px;font-weight:700}
 nav a{color:#c6d3e3;margin-left:14px}footer{color:#4a5b70;font-size:12px;margin-top:18px}
@@ -225,6 +239,44 @@ def _who(viewer: Viewer) -> str:
     )
 
 
+# The dimensions drawn as bars of their values, with the French of each value.
+LABELLED: dict[Dimension, tuple[str, str, dict[str, str]]] = {
+    Dimension.category: ("Par catégorie d'incident", "categories", CATEGORIES),
+    Dimension.structure_type: ("Par type de structure", "structure-types", STRUCTURE_TYPES),
+    Dimension.legal_status: ("Par statut juridique", "legal-statuses", {**LEGAL_STATUSES, NOT_STATED: "non renseigné"}),
+    Dimension.regime: ("Par régime de cybersécurité", "regimes", {**REGIMES, NOT_STATED: "non renseigné"}),
+    Dimension.territorial_extent: (
+        "Par retentissement, selon la structure",
+        "territorial-extents",
+        {**TERRITORIAL_EXTENTS, NOT_STATED: "non renseigné"},
+    ),
+}
+# What an incident hit: each a yes-or-no dimension, counted on its "yes".
+HITS: dict[Dimension, str] = {
+    Dimension.data_unavailable: "disponibilité des données",
+    Dimension.data_integrity: "intégrité des données",
+    Dimension.data_disclosure: "confidentialité des données",
+    Dimension.care_interrupted: "soins interrompus",
+}
+TIMES = {"1": "1 déclaration", "2": "2 déclarations", "3": "3 déclarations", "4": "4 déclarations", "5+": "5 ou plus"}
+
+
+def _structures(found: dict[str, Shown]) -> str:
+    """How often each structure declared, in full, so that "more than 2" reads either way."""
+    bars = _bars(
+        "Structures selon leur nombre de déclarations",
+        "declarations-per-structure",
+        [(TIMES[label], found[label]) for label in PER_STRUCTURE],
+        ranked=False,
+    )
+    note = (
+        f'<p class="note" data-testid="structures">{_e(found["structures"])} structures ont déclaré ;'
+        f" {_e(found['more_than_2'])} en ont déclaré 3 ou plus (« plus de 2 ») et"
+        f" {_e(found['more_than_4'])} en ont déclaré 5 ou plus (« plus de 4 »).</p>"
+    )
+    return bars.replace("</figure>", f"{note}</figure>")
+
+
 def render(year: int, facts: dict[str, Any], viewer: Viewer, years: list[int]) -> str:
     h = facts["headline"]
     total_count = h["declarations"]
@@ -245,8 +297,6 @@ def render(year: int, facts: dict[str, Any], viewer: Viewer, years: list[int]) -
         f'<div class="caption">{_e(caption)}</div></div>'
         for slug, figure, caption in cards
     )
-    categories = [(CATEGORIES[k], n) for k, n in facts["category"].items() if n]
-    types = [(STRUCTURE_TYPES[k], n) for k, n in facts["structure_type"].items()]
     regions = [(REGIONS[k].name, n) for k, n in facts["region"].items()]
     nav = "".join(f'<a href="?year={y}">{y}</a>' for y in years)
     stamp = datetime.now(UTC).astimezone().strftime("%d/%m/%Y %H:%M")
@@ -265,13 +315,32 @@ def render(year: int, facts: dict[str, Any], viewer: Viewer, years: list[int]) -
             f'{year}-01-01&amp;to={year}-12-31&amp;public=true&amp;format=csv">CSV publiable</a>'
         )
         note = f"Chiffres de {year} tels que publiés par le CERT Santé, {scope}. Exports : {exports}."
+
+    def labelled(dimension: Dimension) -> str:
+        title, slug, names = LABELLED[dimension]
+        counts = facts[dimension.value]
+        # Categories nobody declared are left out; every other value is shown, zero or not. An
+        # extent reads from the structure outwards; the others, most declared first.
+        items = [(names[k], n) for k, n in counts.items() if n or dimension is not Dimension.category]
+        return _bars(title, slug, items, ranked=dimension is not Dimension.territorial_extent)
+
     panels = [
         _months(year, facts["month"]),
-        _bars("Par catégorie d'incident", "categories", categories),
-        _bars("Par type de structure", "structure-types", types),
+        labelled(Dimension.category),
+        labelled(Dimension.structure_type),
         _map(facts["region"]),
         _bars("Par région", "regions", regions),
     ]
+    # Counted since the national form's fields: absent from a year published before them.
+    if "hits" in facts:
+        panels.append(_bars("Ce que l'incident a atteint", "hits", [(HITS[d], n) for d, n in facts["hits"].items()]))
+    panels += [
+        labelled(d)
+        for d in (Dimension.legal_status, Dimension.regime, Dimension.territorial_extent)
+        if d.value in facts
+    ]
+    if "structures" in facts:
+        panels.append(_structures(facts["structures"]))
     main = (
         f'<section class="cards" aria-label="Chiffres clés">{card_html}</section>'
         f'<section class="grid">{"".join(panels)}</section><footer>{note}</footer>'
@@ -335,7 +404,7 @@ async def _exact_facts(session: Any, year: int, region: str | None) -> dict[str,
             "support_requested": found.support_requested,
         }
     }
-    for dimension in (Dimension.month, Dimension.category, Dimension.structure_type, Dimension.region):
+    for dimension in (Dimension.month, Dimension.region, *LABELLED, *HITS):
         counts = await count_declarations(session, [dimension], start, end, region)
         found_counts = {key[0]: n for key, n in counts.groups}
         if dimension is Dimension.month:
@@ -345,6 +414,14 @@ async def _exact_facts(session: Any, year: int, region: str | None) -> dict[str,
         else:
             universe = UNIVERSE[dimension]
         facts[dimension.value] = {k: found_counts.get(k, 0) for k in universe}
+    facts["hits"] = {dimension: facts.pop(dimension.value)[True] for dimension in HITS}
+    declared = await count_structures(session, start, end, region)
+    facts["structures"] = {
+        **declared.per_structure,
+        "structures": declared.structures,
+        "more_than_2": declared.more_than_2,
+        "more_than_4": declared.more_than_4,
+    }
     return facts
 
 
@@ -369,6 +446,16 @@ def _published_facts(publication: Publication) -> dict[str, Any]:
             month_period(publication.year, m): shown(total(month_period(publication.year, m))) for m in range(1, 13)
         },
     }
-    for dimension in (Dimension.category, Dimension.structure_type, Dimension.region):
-        facts[dimension.value] = {k: shown(cell(y, dimension, k)) for k in UNIVERSE[dimension]}
+    for dimension in (Dimension.region, *LABELLED):
+        try:
+            facts[dimension.value] = {k: shown(cell(y, dimension, k)) for k in UNIVERSE[dimension]}
+        except NotPublishedThatWay:
+            continue  # a dimension counted since this year was published
+    with suppress(NotPublishedThatWay):
+        facts["hits"] = {dimension: shown(cell(y, dimension, True)) for dimension in HITS}
+    per = published_structures(publication)
+    facts["structures"] = {
+        **per["declarations_per_structure"],
+        **{k: per[k] for k in ("structures", "more_than_2", "more_than_4")},
+    }
     return facts
