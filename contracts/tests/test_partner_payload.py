@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from vigie_contracts.declaration import TEXT_PATTERN, DeclarationContent, Provider
+from vigie_contracts.declaration import ADMITTING, HELD, TEXT_PATTERN, DeclarationContent, Provider
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -24,9 +24,9 @@ def payload(**changes: Any) -> dict[str, Any]:
     return base
 
 
-def errors_of(data: dict[str, Any]) -> dict[str, str]:
+def errors_of(data: dict[str, Any], context: dict[str, Any] | None = None) -> dict[str, str]:
     with pytest.raises(ValidationError) as caught:
-        DeclarationContent.model_validate(data)
+        DeclarationContent.model_validate(data, context=context)
     return {".".join(str(p) for p in e["loc"]): e["msg"] for e in caught.value.errors()}
 
 
@@ -69,9 +69,27 @@ def test_each_enumeration_names_its_field() -> None:
     assert set(errors) == {"origin", "category", "status", "scope.0"}
 
 
-def test_finess_check_digit_is_verified_at_the_contract() -> None:
-    errors = errors_of(payload(structure={"finess": "130783237", "name": "X", "type": "other"}))
+def test_finess_check_digit_is_verified_on_admission() -> None:
+    offered = payload(structure={"finess": "130783237", "name": "X", "type": "other"})
+    errors = errors_of(offered, context=ADMITTING)
     assert errors == {"structure.finess": "Value error, check digit is 7, expected 6"}
+
+
+def test_what_was_accepted_under_an_earlier_rule_reads_as_it_was_accepted() -> None:
+    """2A1000213 carries the key the earlier rule computed (letters as 0), 970600016 the prefix
+    once taken for Mayotte: refused on admission, read without loss from an event or a store."""
+    for number in ("2A1000213", "970600016"):
+        accepted = payload(structure={"finess": number, "name": "X", "type": "other"})
+        assert DeclarationContent.model_validate(accepted).structure.finess == number
+        assert "structure.finess" in errors_of(accepted, context=ADMITTING)
+        # A revision keeps the number the declaration holds, and admits only what it changes.
+        held = {**ADMITTING, HELD: {number}}
+        assert DeclarationContent.model_validate(accepted, context=held).structure.finess == number
+        changed = payload(structure={"finess": number, "finess_ej": "2A1000213", "name": "X", "type": "other"})
+        if number != "2A1000213":
+            assert errors_of(changed, context=held) == {
+                "structure.finess_ej": "Value error, check digit is 3, expected 1"
+            }
 
 
 def test_description_is_bounded() -> None:

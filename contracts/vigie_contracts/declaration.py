@@ -141,8 +141,20 @@ class IndicatorType(StrEnum):
     cve = "cve"
 
 
-def _valid_finess(value: str) -> str:
-    return parse_finess(value).number
+# The validation context of a payload offered to Vigie (``model_validate(..., context=ADMITTING)``):
+# every rule applies. Without it, the payload is one Vigie accepted before (an event, a stored
+# declaration) and is read as it was accepted: a FINESS number's check digit is not computed
+# again, so that a rule corrected since loses nothing already taken in.
+ADMISSION = "admission"
+ADMITTING = {ADMISSION: True}
+# Beside ADMISSION: numbers the declaration already holds, which a revision keeps as they were.
+HELD = "held_finess"
+
+
+def _valid_finess(value: str, info: ValidationInfo) -> str:
+    context = info.context or {}
+    admitting = bool(context.get(ADMISSION)) and value.strip().upper() not in context.get(HELD, ())
+    return parse_finess(value, admitting=admitting).number
 
 
 def _not_before_1990(value: datetime) -> datetime:

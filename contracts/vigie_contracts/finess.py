@@ -10,6 +10,11 @@ number, and a Luhn check digit over the first eight characters.
   under Guadeloupe), ``9702`` Martinique, ``9703`` Guyane, ``9704`` La Réunion, ``9705``
   Saint-Pierre-et-Miquelon and ``9805`` Mayotte (the register's prefix from Mayotte's former code,
   985). Wallis-et-Futuna (``9806``) has a health agency of its own, outside the ARS' remit.
+
+These rules decide what is *admitted*. A number Vigie already accepted is read as it was
+accepted: its check digit is not computed again, and the prefix Vigie once took for Mayotte
+(``9706``) still reads, so that a rule corrected since never makes a stored declaration, or an
+event on its way, unreadable.
 """
 
 import re
@@ -20,6 +25,8 @@ _CORSICAN = re.compile(r"(?P<dep>2[AB])\d{6}(?P<key>\d)")
 _OVERSEAS = re.compile(r"(?P<prefix>970[1-5]|9805)\d{4}(?P<key>\d)")
 # The overseas prefix → the département (INSEE code).
 OVERSEAS_PREFIXES = {"9701": "971", "9702": "972", "9703": "973", "9704": "974", "9705": "975", "9805": "976"}
+# Accepted for Mayotte before its register prefix was verified: readable, no longer admitted.
+_ACCEPTED_BEFORE = re.compile(r"(?P<prefix>9706)\d{4}(?P<key>\d)")
 # A Corsican letter's weight in the check digit: its place in the alphabet.
 _LETTERS = {"A": 1, "B": 2}
 
@@ -50,8 +57,11 @@ def luhn_key(payload: str) -> int:
     return (10 - total % 10) % 10
 
 
-def parse_finess(value: str) -> Finess:
+def parse_finess(value: str, *, admitting: bool = True) -> Finess:
     """Validate a FINESS number and say which département it belongs to.
+
+    ``admitting``: a number offered to Vigie, checked by every rule. Otherwise a number Vigie
+    already accepted, read as it was accepted (see the module's docstring).
 
     Raises ``InvalidFiness`` with a sentence a partner can act on.
     """
@@ -62,6 +72,8 @@ def parse_finess(value: str) -> Finess:
         departement = OVERSEAS_PREFIXES[match["prefix"]]
     elif match := _CORSICAN.fullmatch(number) or _METROPOLITAN.fullmatch(number):
         departement = match["dep"]
+    elif not admitting and _ACCEPTED_BEFORE.fullmatch(number):
+        return Finess(number=number, departement="976")
     elif number.startswith("20"):
         raise InvalidFiness("département 20 does not exist: Corsican numbers start with 2A or 2B")
     elif number.startswith("9806"):
@@ -76,7 +88,7 @@ def parse_finess(value: str) -> Finess:
     else:
         raise InvalidFiness("a FINESS number is a département (01-95, 2A, 2B, 9701-9705 or 9805) followed by digits")
     expected = luhn_key(number[:8])
-    if int(match["key"]) != expected:
+    if admitting and int(match["key"]) != expected:
         raise InvalidFiness(f"check digit is {match['key']}, expected {expected}")
     return Finess(number=number, departement=departement)
 

@@ -14,7 +14,7 @@ from vigie_stack.receiver import WebhookReceiver
 from vigie_stack.samples import declaration, finess_in
 from vigie_stack.stack import Stack
 
-from ..support.pipeline import read_topic, settle, wait_for_status, wait_until
+from ..support.pipeline import query, read_topic, settle, wait_for_status, wait_until
 
 
 async def category_counts(stats_api: httpx.AsyncClient) -> Counter[str]:
@@ -214,3 +214,38 @@ async def test_an_invalid_revision_names_the_field_under_changes(api: httpx.Asyn
         assert response.status_code == status, (body, response.text)
         assert field in [e["field"] for e in response.json()["errors"]], (field, response.json())
     assert (await api.get(f"/v1/declarations/{declaration_id}")).json()["revision"] == 1
+
+
+async def test_a_declaration_accepted_under_an_earlier_finess_rule_is_revised_and_flows(
+    stack: Stack, api: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    """Before the register's rule was verified, Corsican check digits counted letters as 0:
+    2A1000213 was accepted then, and today's rule would refuse it. What was accepted stays
+    readable and revisable, and its revisions reach the agencies like any other's."""
+    created = (await api.post("/v1/declarations", json=declaration(finess="2A0000014"))).json()
+    await wait_for_status(api, [created["id"]])
+    await query(
+        stack,
+        "declaration",
+        "UPDATE declarations SET finess = '2A1000213',"
+        " content = jsonb_set(content, '{structure,finess}', '\"2A1000213\"') WHERE id = $1::uuid",
+        created["id"],
+    )
+    assert (await api.get(f"/v1/declarations/{created['id']}")).json()["declaration"]["structure"]["finess"] == (
+        "2A1000213"
+    )
+    revised = await api.post(
+        f"/v1/declarations/{created['id']}/revisions",
+        json={"kind": "update", "based_on": 1, "changes": {"status": "contained"}},
+    )
+    assert revised.status_code == 202, revised.text
+    await wait_until(lambda: _notified_at_revision(api, created["id"], 2), timeout=60, what="revision 2 notified")
+    await settle(stack)
+    assert (created["reference"], 2) in receiver.revisions("ars-cor")
+    # What a revision changes is admitted by today's rule.
+    refused = await api.post(
+        f"/v1/declarations/{created['id']}/revisions",
+        json={"kind": "update", "based_on": 2, "changes": {"structure": {"finess_ej": "2B0000021"}}},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "changes.structure.finess_ej"

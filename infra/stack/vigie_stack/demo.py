@@ -153,7 +153,7 @@ Where to look next:
 
 def _print_states(states: dict[str, dict[str, Any]]) -> None:
     _print()
-    _print(f"  {'reference':<16} {'status':<9} {'département':<22} {'severity':<22} {'told':<22} threat context")
+    _print(f"  {'reference':<16} {'status':<9} {'département':<22} {'severity':<22} {'told':<38} threat context")
     for state in states.values():
         departement = state["departement"] or {}
         told = sorted({n["recipient"]["code"] for n in state["notifications"] if n["outcome"] == "sent"})
@@ -164,6 +164,6 @@ def _print_states(states: dict[str, dict[str, Any]]) -> None:
         attack = ",".join(t["id"] for t in context.get("classification", {}).get("attack", []))
         matched = len(context.get("matches", []))
         _print(
-            f"  {state['reference']:<16} {state['status']:<9} {place:<22} {grade:<22} {', '.join(told):<22}"
+            f"  {state['reference']:<16} {state['status']:<9} {place:<22} {grade:<22} {', '.join(told):<38}"
             f" {attack or '—'}; {matched} intel match(es)"
         )

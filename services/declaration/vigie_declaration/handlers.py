@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from vigie_contracts.declaration import Category, DeclarationContent
+from vigie_contracts.declaration import ADMITTING, HELD, Category, DeclarationContent
 from vigie_contracts.events import (
     DeclarationEnriched,
     DeclarationSubmitted,
@@ -234,7 +234,7 @@ def prepare_submission(caller: Caller, content: DeclarationContent, idempotency_
     payload = content.model_dump(mode="json")
     request_hash = _request_hash(payload)
     redaction = redact(payload)
-    clean = DeclarationContent.model_validate(redaction.content)
+    clean = DeclarationContent.model_validate(redaction.content, context=ADMITTING)
     acknowledgement = caller.acknowledgement(clean.declarant.email)
     return Submission(
         caller, idempotency_key, request_hash, clean, redaction.nir, departement, acknowledgement, trace_headers()
@@ -458,7 +458,13 @@ async def revise_declaration(
     # The changes are kept as they were sent, cleared of NIRs like the declaration they make.
     sent = redact(request.changes)
     try:
-        clean = DeclarationContent.model_validate(apply_changes(declaration.content, sent.content))
+        # What changes is admitted by today's rules; the structure's numbers it already holds are
+        # kept as they were accepted.
+        structure = declaration.content["structure"]
+        held = {structure["finess"], structure.get("finess_ej")} - {None}
+        clean = DeclarationContent.model_validate(
+            apply_changes(declaration.content, sent.content), context={**ADMITTING, HELD: held}
+        )
     except ValidationError as error:
         raise InvalidRevision(error) from None
 

@@ -57,6 +57,10 @@ def test_saint_pierre_et_miquelon_goes_to_its_administration_territoriale_de_san
     assert location.region.ars_name.startswith("ATS de Saint-Pierre-et-Miquelon")
 
 
-def test_a_number_with_a_wrong_check_digit_is_not_located() -> None:
-    with pytest.raises(InvalidFiness, match="check digit"):
-        locate("2B0000021")
+def test_a_number_accepted_under_an_earlier_rule_is_still_located() -> None:
+    """Enrichment reads what the intake accepted: a Corsican number whose check digit the
+    earlier rule computed (letters as 0), or Mayotte's earlier prefix, is placed where it was."""
+    assert locate("2A1000213").departement.code == "2A"
+    assert locate("970600016").departement.code == "976"
+    with pytest.raises(InvalidFiness, match="overseas numbers start with"):
+        locate("970700000")

@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
 from pydantic import BaseModel, Field, ValidationError
 
-from vigie_contracts.declaration import Category, DeclarationContent
+from vigie_contracts.declaration import ADMITTING, Category, DeclarationContent
 from vigie_contracts.events import (
     CampaignLink,
     Channel,
@@ -463,8 +463,11 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def parse_body(body: bytes, content_type: str | None, model: type[M], what: str) -> M:
-    """The ``model`` in ``body``, or a ``Problem`` saying exactly what is wrong with it."""
+def parse_body(
+    body: bytes, content_type: str | None, model: type[M], what: str, context: dict[str, Any] | None = None
+) -> M:
+    """The ``model`` in ``body`` (validated with ``context``), or a ``Problem`` saying exactly what
+    is wrong with it."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise Problem(415, f"send the {what} as application/json, not {media_type or 'nothing'}")
@@ -487,7 +490,7 @@ def parse_body(body: bytes, content_type: str | None, model: type[M], what: str)
         # Python refuses integers of more than 4,300 digits (a guard against slow conversions).
         raise Problem(400, f"the body is not valid JSON here: {error}") from None
     try:
-        return model.model_validate_json(text)
+        return model.model_validate_json(text, context=context)
     except ValidationError as error:
         raise validation_problem(error, f"the {what} is invalid") from None
 
@@ -598,7 +601,7 @@ async def declare(
 ) -> DeclarationAccepted:
     # Read whole, within its size limit, by the admission in front of the routes (admission.py).
     body = await request.body()
-    content = parse_body(body, request.headers.get("content-type"), DeclarationContent, "declaration")
+    content = parse_body(body, request.headers.get("content-type"), DeclarationContent, "declaration", ADMITTING)
     try:
         submission = prepare_submission(caller, content, idempotency_key)
     except Denied as error:
@@ -720,7 +723,8 @@ async def list_(
         raise Problem(422, f"region: no region {region}; INSEE codes are {', '.join(REGIONS)}")
     if finess is not None:
         try:
-            finess = parse_finess(finess).number
+            # A search among what was accepted: numbers accepted under an earlier rule are found too.
+            finess = parse_finess(finess, admitting=False).number
         except InvalidFiness as error:
             raise Problem(
                 422, f"finess: {error}", errors=[{"field": "finess", "message": str(error), "type": "finess"}]

@@ -20,8 +20,8 @@ class UnknownTerritory(LookupError):
 
 
 def locate(finess: str) -> Location:
-    """Where a structure is, from its FINESS number (check digit verified)."""
-    code = parse_finess(finess).departement
+    """Where a structure is, from the FINESS number of a declaration Vigie accepted."""
+    code = parse_finess(finess, admitting=False).departement
     try:
         return Location(DEPARTEMENTS[code])
     except KeyError:

@@ -49,7 +49,7 @@ def upgrade() -> None:
     for declaration_id, finess, content in connection.execute(
         sa.text("SELECT id, finess, content FROM declarations")
     ).all():
-        departement = DEPARTEMENTS[parse_finess(finess).departement]
+        departement = DEPARTEMENTS[parse_finess(finess, admitting=False).departement]
         connection.execute(
             sa.text("UPDATE declarations SET departement_code = :d, region_code = :r, category = :c WHERE id = :id"),
             {
