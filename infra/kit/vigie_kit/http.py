@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -137,6 +139,18 @@ def validation_problem(error: ValidationError | RequestValidationError, what: st
     )
 
 
+_OUTAGES: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    sqlalchemy.exc.DBAPIError,
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.DisconnectionError,
+)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_: Request, error: Exception) -> ProblemResponse:
         assert isinstance(error, Problem)
@@ -170,6 +184,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(ClientDisconnect, on_disconnect)
+    # The errors of an unreachable database or broker, by their classes: answered here, where
+    # the answer is the end of it. A handler of Exception alone answers too, but the server then
+    # logs the error again with its traceback, as if nothing had handled it.
+    for kind in _OUTAGES:
+        app.add_exception_handler(kind, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -207,13 +226,21 @@ def document(app: FastAPI, *models: type[BaseModel]) -> None:
 Check = Callable[[], Awaitable[bool]]
 
 
-def health_router(checks: dict[str, Check]) -> APIRouter:
-    """``/health/live``: the process answers. ``/health/ready``: every dependency answers."""
+def health_router(checks: dict[str, Check], serving: Callable[[], bool] = lambda: True) -> APIRouter:
+    """``/health/live``: the process answers. ``/health/serving``: it takes requests (a load
+    balancer's check: ``503`` once it drains, before it stops). ``/health/ready``: every dependency
+    answers."""
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live")
     async def live() -> dict[str, str]:
         return {"status": "alive"}
+
+    @router.get("/serving", responses={503: {"description": "draining: about to stop"}})
+    async def serving_now() -> JSONResponse:
+        if serving():
+            return JSONResponse({"status": "serving"})
+        return JSONResponse({"status": "draining"}, status_code=503)
 
     @router.get("/ready", responses={503: {"description": "a dependency is unreachable"}})
     async def ready() -> JSONResponse:

@@ -7,18 +7,22 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import sqlalchemy as sa
+import uvicorn
 from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .access import FailedAttempts, SecretsStayOutOfUrls, bearer_secret, client_address, same_secret
-from .consumer import BatchProcessor, E, Subscription, subscribe
+from .consumer import BatchProcessor, E, Subscription, is_transient, subscribe
 from .db import Sessions, create_engine, sessions
 from .http import Problem, health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
@@ -60,6 +64,8 @@ class Service:
         self._sessions: Sessions | None = None
         # Failed authentications per client address, braked alike on every route that checks one.
         self.failed_attempts = FailedAttempts(settings.failed_authentications_per_minute)
+        # Set on SIGTERM: /health/serving answers 503 while the process drains (see ``serve``).
+        self.draining = False
 
     @property
     def engine(self) -> AsyncEngine:
@@ -158,8 +164,12 @@ class Service:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("worker %s crashed; restarting it", name)
+            except Exception as error:
+                if is_transient(error):
+                    # The database or the broker went away: expected, said once, no traceback.
+                    log.warning("worker %s paused, its database or broker is unreachable (%s)", name, error)
+                else:
+                    log.exception("worker %s crashed; restarting it", name)
                 await asyncio.sleep(1.0)
 
     @asynccontextmanager
@@ -221,7 +231,7 @@ class Service:
 
     def app(self, *, title: str, description: str, version: str = "1.0.0") -> FastAPI:
         """The service's HTTP app; tracing and logging are set up here, at start, not at import."""
-        setup_logging(self.settings.service_name, self.settings.log_level)
+        setup_logging(self.settings.service_name, self.settings.log_level, self.settings.instance)
         setup_tracing(self.settings.service_name)
         DatabaseSpans().instrument()  # type: ignore[no-untyped-call]
         app = FastAPI(
@@ -235,7 +245,9 @@ class Service:
         app.state.service = self
         install_problem_handlers(app)
         app.add_middleware(SecretsStayOutOfUrls)
-        app.include_router(health_router({"database": self.database_ready, "kafka": self.kafka_ready}))
+        app.include_router(
+            health_router({"database": self.database_ready, "kafka": self.kafka_ready}, lambda: not self.draining)
+        )
         app.include_router(metrics_router(self._gauges, self._operator))
         return app
 
@@ -261,10 +273,13 @@ def _unobserved(scope: MutableMapping[str, Any]) -> bool:
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run a service's app until it is told to stop (SIGTERM or Ctrl-C), then shut down gently."""
-    import uvicorn  # noqa: PLC0415 - only the process entry point needs the server
+    """Run a service's app until it is told to stop, then shut down gently.
 
-    uvicorn.run(
+    On ``SIGTERM`` the process first drains: for ``drain_seconds`` it answers every request as
+    usual while ``/health/serving`` says ``503``, so that a load balancer takes it out; then it
+    stops accepting, finishes the requests under way (at most 10 s), lets its workers finish
+    theirs, and exits. A second signal, or Ctrl-C, stops at once."""
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
@@ -272,6 +287,32 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+    service: Service = app.state.service
+    _DrainingServer(config, service, settings.drain_seconds).run()
+
+
+class _DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, service: Service, drain_seconds: float) -> None:
+        super().__init__(config)
+        self.service = service
+        self.drain_seconds = drain_seconds
+        self.drain_from: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGTERM and self.drain_seconds > 0 and self.drain_from is None:
+            self.drain_from = time.monotonic()
+            self.service.draining = True
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.drain_from is not None and time.monotonic() - self.drain_from >= self.drain_seconds:
+            if not self.should_exit:
+                log.info("drained for %.1f s; no longer accepting", self.drain_seconds)
+                # As uvicorn does with the signal it handles: raised again once shut down.
+                self._captured_signals.append(signal.SIGTERM)
+            self.should_exit = True
+        return bool(await super().on_tick(counter))
 
 
 def _last_message(lines: list[str]) -> str:

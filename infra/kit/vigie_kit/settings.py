@@ -22,6 +22,12 @@ class ServiceSettings(BaseSettings):
     kafka_ca_file: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int
+    # Which process of the service this is, when several run (in logs and spans).
+    instance: str | None = None
+    # On SIGTERM, how long the process goes on answering while it says it no longer serves
+    # (``/health/serving``: 503) before it stops accepting and finishes what is under way: long
+    # enough for a load balancer's health check to take it out (a few check intervals).
+    drain_seconds: float = Field(default=0.0, ge=0.0, le=60.0)
     log_level: str = "INFO"
     # Size of the SQLAlchemy connection pool; each service is one process on a small box.
     database_pool_size: int = 10

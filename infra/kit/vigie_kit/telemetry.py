@@ -166,15 +166,17 @@ class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with the trace and span of the work being logged; secrets and
     social security numbers are masked whatever logged them."""
 
-    def __init__(self, service_name: str) -> None:
+    def __init__(self, service_name: str, instance: str | None = None) -> None:
         super().__init__()
         self.service_name = service_name
+        self.instance = instance
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self.service_name,
+            **({"instance": self.instance} if self.instance else {}),
             "logger": record.name,
             "message": scrub(record.getMessage()),
         }
@@ -190,9 +192,9 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(service_name: str, level: str = "INFO") -> None:
+def setup_logging(service_name: str, level: str = "INFO", instance: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLogFormatter(service_name))
+    handler.setFormatter(JsonLogFormatter(service_name, instance))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
