@@ -25,7 +25,7 @@ from uuid import UUID
 import asyncpg
 import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -282,6 +282,13 @@ class BatchProcessor(Generic[E]):
             return
         try:
             await consumer.commit(offsets)  # type: ignore[no-untyped-call]
+        except CommitFailedError:
+            # The group rebalanced since these were applied: they belong to an assignment that
+            # is over. Committed again, they would fail again, and each failure asks the group
+            # to rebalance once more (a storm of rebalances, each pausing every member). The
+            # partition's owner now starts from the last committed offset and finds what was
+            # applied since in the ledger.
+            log.info("%s: the group rebalanced; offsets of the previous assignment dropped", self.subscription.group)
         except KafkaError as error:
             log.warning("%s: offsets not committed yet (%s), trying again", self.subscription.group, error)
             for partition, offset in offsets.items():
