@@ -36,3 +36,24 @@ def test_addresses_refused_for_good_one_after_another_do_not_rest_the_channel() 
         _send(worker, breaker, SendResult(delivered=False, error="SMTP 550: no such user", permanent=True))
     assert (breaker.failures, breaker.resting_until) == (1, 0.0)
     assert worker._sending == 0
+
+
+def test_a_rested_channel_is_probed_by_one_send_and_rests_longer_each_time_the_probe_fails() -> None:
+    breaker = Breaker()
+
+    def fail(now: float) -> None:
+        breaker.failed(threshold=3, first_rest=1.0, longest_rest=30.0, now=now)
+
+    for _ in range(3):
+        fail(100.0)
+    assert (breaker.trips, breaker.resting_until) == (1, 101.0)
+    assert breaker.room(4, now=100.5) == 0, "resting"
+    assert breaker.room(4, now=101.0) == 1, "half-open: one probe"
+    breaker.in_flight = 1
+    assert breaker.room(4, now=101.0) == 0, "the probe is under way"
+    breaker.in_flight = 0
+    for trips, rested in [(2, 2.0), (3, 4.0), (4, 8.0), (5, 16.0), (6, 30.0), (7, 30.0)]:
+        fail(200.0)
+        assert (breaker.trips, breaker.resting_until) == (trips, 200.0 + rested)
+    breaker.succeeded()
+    assert (breaker.failures, breaker.trips, breaker.resting_until, breaker.room(4, now=0.0)) == (0, 0, 0.0, 4)

@@ -52,11 +52,35 @@ _CHANNEL = "vigie_deliveries"
 
 @dataclass
 class Breaker:
-    """The state of one recipient's channel, in this worker."""
+    """The state of one recipient's channel, in this worker: closed (sends go), open (resting
+    after failures in a row), or half-open (rested: one send probes whether the channel is back).
+
+    A probe that fails rests the channel twice as long as before, up to the cool-down; one that
+    succeeds closes it. A receiver back after an outage is found within the rest then in force
+    (a second after the first failures), not after the whole cool-down."""
 
     failures: int = 0
     resting_until: float = 0.0
     in_flight: int = 0
+    # Times the channel rested in a row, with no success in between: its next rest doubles.
+    trips: int = 0
+
+    def room(self, limit: int, now: float) -> int:
+        if self.resting_until > now:
+            return 0
+        if self.trips:
+            return max(1 - self.in_flight, 0)  # half-open: one probe at a time
+        return max(limit - self.in_flight, 0)
+
+    def succeeded(self) -> None:
+        self.failures = self.trips = 0
+        self.resting_until = 0.0
+
+    def failed(self, *, threshold: int, first_rest: float, longest_rest: float, now: float) -> None:
+        self.failures += 1
+        if self.trips or self.failures >= threshold:
+            self.trips += 1
+            self.resting_until = now + min(first_rest * 2 ** (self.trips - 1), longest_rest)
 
 
 class Together:
@@ -182,9 +206,10 @@ class DeliveryWorker:
 
     def room(self, now: float) -> dict[str, int]:
         """How many more deliveries each channel this worker knows may take: none while it rests
-        after failures, its concurrency limit less those in flight otherwise."""
+        after failures, one probe once rested, its concurrency limit less those in flight
+        otherwise."""
         limit = self.settings.per_recipient_concurrency
-        return {key: 0 if b.resting_until > now else max(limit - b.in_flight, 0) for key, b in self.breakers.items()}
+        return {key: breaker.room(limit, now) for key, breaker in self.breakers.items()}
 
     async def _loop(self) -> None:
         lease = timedelta(seconds=self.settings.delivery_lease_seconds)
@@ -253,14 +278,14 @@ class DeliveryWorker:
         refused one after another (every declarant shares the one channel) would rest the
         acknowledgements of everyone else."""
         if result.delivered:
-            breaker.failures = 0
-            breaker.resting_until = 0.0
-            return
-        if result.permanent:
-            return
-        breaker.failures += 1
-        if breaker.failures >= self.settings.breaker_failures:
-            breaker.resting_until = time.monotonic() + self.settings.breaker_cooldown_seconds
+            breaker.succeeded()
+        elif not result.permanent:
+            breaker.failed(
+                threshold=self.settings.breaker_failures,
+                first_rest=self.settings.breaker_probe_seconds,
+                longest_rest=self.settings.breaker_cooldown_seconds,
+                now=time.monotonic(),
+            )
 
     async def _deliver(self, delivery: Claimed, breaker: Breaker, together: Together) -> None:
         with tracer.start_as_current_span(
