@@ -12,7 +12,7 @@ demo: setup
 	@$(RUN) vigie-stack up
 	@$(RUN) vigie-stack demo
 
-## Start the whole stack (broker, database, stand-in receiver, four services).
+## Start what of the stack is not running (broker, database, stand-in receiver, four services).
 up: setup
 	@$(RUN) vigie-stack up
 

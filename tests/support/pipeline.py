@@ -18,6 +18,8 @@ from vigie_contracts.topics import ALL_TOPICS, DECLARATION_ENRICHED, DECLARATION
 from vigie_kit.db import create_engine
 from vigie_stack.config import SERVICES
 from vigie_stack.stack import Stack
+from vigie_stack.topics import end_offsets as topic_ends
+from vigie_stack.topics import partitions_of as topic_partitions
 
 GROUPS = {
     "declaration.enrichment-status": DECLARATION_ENRICHED.name,
@@ -77,27 +79,11 @@ async def scalar(stack: Stack, service: str, sql: str, *args: Any) -> Any:
 
 
 async def partitions_of(stack: Stack, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.config.kafka_bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-        return [
-            TopicPartition(topic["topic"], partition["partition"])
-            for topic in described
-            for partition in topic["partitions"]
-        ]
-    finally:
-        await admin.close()
+    return await topic_partitions(stack.config.kafka_bootstrap, topics)
 
 
 async def end_offsets(stack: Stack, topics: list[str]) -> dict[TopicPartition, int]:
-    partitions = await partitions_of(stack, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.config.kafka_bootstrap)
-    await consumer.start()
-    try:
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
+    return await topic_ends(stack.config.kafka_bootstrap, topics)
 
 
 async def consumer_lag(stack: Stack) -> dict[str, int]:

@@ -35,16 +35,22 @@ def kafka_security(settings: ServiceSettings) -> SASLScram512 | None:
     return SASLScram512(username, password.get_secret_value() if password else "", ssl_context=context)
 
 
+def bootstrap_servers(settings: ServiceSettings) -> list[str]:
+    """The brokers to start from, ``host:port`` separated by commas in the setting: any one that
+    answers gives the client the whole cluster."""
+    return [server.strip() for server in settings.kafka_bootstrap_servers.split(",") if server.strip()]
+
+
 def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
     """The same, for an aiokafka client of the service's own (the stats rebuild's consumer)."""
-    return {"bootstrap_servers": settings.kafka_bootstrap_servers, **parse_security(kafka_security(settings))}
+    return {"bootstrap_servers": bootstrap_servers(settings), **parse_security(kafka_security(settings))}
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
     """A FastStream broker whose producer waits for every in-sync replica and never duplicates
     on retry; topics are provisioned by the project, never auto-created by a client."""
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        bootstrap_servers(settings),
         security=kafka_security(settings),
         client_id=settings.service_name,
         acks="all",

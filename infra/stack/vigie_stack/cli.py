@@ -1,6 +1,11 @@
 """``vigie-stack``: start, stop and inspect the local stack, and run the demo.
 
-vigie-stack up        broker, database, stand-in receiver and the four services
+vigie-stack up        broker, database, stand-in receiver and the four services: starts what is
+                      not running and leaves what runs (--brokers 3 --instances 2: a cluster,
+                      and several processes of each service behind a load balancer)
+vigie-stack restart [service …]
+                      restart the services (all, or those named) to run the code as it is now:
+                      instance after instance, so that behind the balancer nobody is refused
 vigie-stack demo      post a few declarations and follow them to the agencies
 vigie-stack status    what runs
 vigie-stack down      stop everything (the data stays in .state/)
@@ -28,7 +33,7 @@ import uvicorn
 
 from vigie_contracts.tracing import DECLARATION_ID, DECLARATION_REFERENCE
 
-from .config import profile
+from .config import SERVICES, StackConfig, profile
 from .mailbox import Mailbox, local_tls, smtp_password
 from .receiver import WebhookReceiver, directory_secrets
 from .stack import Stack
@@ -109,6 +114,69 @@ def _trace(stack: Stack, argv: list[str]) -> int:
     return 0
 
 
+def _up(stack: Stack) -> None:
+    config = stack.config
+    ports = ", ".join(f":{config.node_ports(n)[0]}" for n in range(config.brokers))
+    _print(f"Starting PostgreSQL (:{config.postgres_port}), Kafka ({ports}) and Zipkin (:{config.zipkin_port}) …")
+    stack.start_infrastructure()
+    _print("Starting the stand-in ARS receiver and the four services …")
+    stack.start_receiver()
+    # What runs is left running: `vigie-stack restart` makes the services run new code.
+    stack.start_services()
+    _print("Loading the sample threat intelligence …")
+    _print(stack.load_intel_samples().rstrip())
+    for name, group in stack.services.items():
+        behind = f"  ({len(group.instances)} instances behind the balancer)" if config.balanced else ""
+        _print(f"  {name:<13} {group.url}{behind}")
+    _print(f"  {'zipkin':<13} {stack.zipkin.url}/zipkin/")
+    _print(f"State and logs in {stack.config.state}")
+
+
+def _shaped(config: StackConfig, argv: list[str]) -> StackConfig:
+    shape = argparse.ArgumentParser(prog="vigie-stack up")
+    shape.add_argument("--brokers", type=int, help="Kafka nodes: 1, or 3 for a cluster (default: as last run)")
+    shape.add_argument("--instances", type=int, help="processes of each service (default: as last run)")
+    wanted = shape.parse_args(argv)
+    try:
+        return config.with_shape(brokers=wanted.brokers, instances=wanted.instances)
+    except ValueError as error:
+        shape.error(str(error))
+        raise
+
+
+def _run(stack: Stack, command: str, rest: list[str]) -> int:
+    if command == "up":
+        _up(stack)
+    elif command == "restart":
+        names = rest or list(SERVICES)
+        _print(f"Restarting {', '.join(names)}, one instance at a time …")
+        stack.restart_services(names)
+        _print("Done: the services run the code as it is now.")
+    elif command == "demo":
+        from .demo import run_demo  # noqa: PLC0415
+
+        return 0 if run_demo(stack) else 1
+    elif command == "down":
+        stack.down()
+        _print("Stopped. Data kept in", stack.config.state)
+    elif command == "reset":
+        stack.reset()
+        _print("Stopped and deleted", stack.config.state)
+    elif command == "status":
+        for name, running in stack.status().items():
+            _print(f"  {name:<13} {'running' if running else 'stopped'}")
+    elif command == "receiver":
+        _serve_receiver(stack)
+    else:
+        done = stack.services[_PASSED_ON[command]].command(command, *rest)
+        _print((done.stdout + done.stderr).rstrip())
+        return done.returncode
+    return 0
+
+
+_COMMANDS = ["up", "restart", "down", "status", "demo", "reset", "receiver", "bench", "trace"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="vigie-stack",
@@ -116,57 +184,20 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--profile", default="dev", choices=["dev", "test", "bench"])
-    parser.add_argument(
-        "command",
-        choices=["up", "down", "status", "demo", "reset", "receiver", "bench", "trace", *_PASSED_ON],
-    )
+    parser.add_argument("command", choices=[*_COMMANDS, *_PASSED_ON])
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":
         return _bench(rest)
+    config = profile(args.profile)
     if args.command == "trace":
-        return _trace(Stack(profile(args.profile)), rest)
-    if rest and args.command not in _PASSED_ON:
-        parser.error(f"unexpected arguments: {' '.join(rest)}")
-    stack = Stack(profile(args.profile))
-
+        return _trace(Stack(config), rest)
     if args.command == "up":
-        config = stack.config
-        _print(
-            f"Starting PostgreSQL (:{config.postgres_port}), Kafka (:{config.kafka_port})"
-            f" and Zipkin (:{config.zipkin_port}) …"
-        )
-        stack.start_infrastructure()
-        _print("Starting the stand-in ARS receiver and the four services …")
-        stack.start_receiver()
-        # Services running from an earlier `up` are restarted, so that they run this code.
-        stack.stop_services()
-        stack.start_services()
-        _print("Loading the sample threat intelligence …")
-        _print(stack.load_intel_samples().rstrip())
-        for name, process in stack.services.items():
-            _print(f"  {name:<13} {process.url}")
-        _print(f"  {'zipkin':<13} {stack.zipkin.url}/zipkin/")
-        _print(f"State and logs in {stack.config.state}")
-    elif args.command == "demo":
-        from .demo import run_demo  # noqa: PLC0415
-
-        return 0 if run_demo(stack) else 1
-    elif args.command == "down":
-        stack.down()
-        _print("Stopped. Data kept in", stack.config.state)
-    elif args.command == "reset":
-        stack.reset()
-        _print("Stopped and deleted", stack.config.state)
-    elif args.command == "status":
-        for name, running in stack.status().items():
-            _print(f"  {name:<13} {'running' if running else 'stopped'}")
-    elif args.command == "receiver":
-        _serve_receiver(stack)
-    elif args.command in _PASSED_ON:
-        done = stack.services[_PASSED_ON[args.command]].command(args.command, *rest)
-        _print((done.stdout + done.stderr).rstrip())
-        return done.returncode
-    return 0
+        config, rest = _shaped(config, rest), []
+    if args.command == "restart" and (unknown := [name for name in rest if name not in SERVICES]):
+        parser.error(f"restart: no service {', '.join(unknown)}; services are {', '.join(SERVICES)}")
+    if rest and args.command not in ("restart", *_PASSED_ON):
+        parser.error(f"unexpected arguments: {' '.join(rest)}")
+    return _run(Stack(config), args.command, rest)
 
 
 if __name__ == "__main__":

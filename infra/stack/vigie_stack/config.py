@@ -1,11 +1,19 @@
 """Where the local stack keeps its state and which loopback ports it uses.
 
-Three profiles share the machine without touching each other: ``dev`` (the README's demo),
-``test`` (the test suite, which starts from an empty state every run) and ``bench`` (the
-benchmarks, likewise).
+Four profiles share the machine without touching each other: ``dev`` (the README's demo),
+``test`` (the test suite, which starts from an empty state every run), ``bench`` (the
+benchmarks, likewise) and ``chaos`` (the fault run, on a cluster of its own).
+
+A stack's shape is how many Kafka nodes and how many processes of each service it runs: one and
+one unless asked (``vigie-stack up --brokers 3 --instances 2``). Node ``n`` of the cluster
+listens ten ports above node ``n - 1``; with several instances, instance ``n`` of a service
+listens ``10 × n`` above the service's port, and a load balancer takes the service's own port.
+The shape is kept in the state folder, so that ``down`` and ``status`` know what runs.
 """
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -38,6 +46,8 @@ class StackConfig:
     smtp_port: int = 0
     zipkin_port: int = 0
     service_ports: dict[str, int] = field(default_factory=dict)
+    brokers: int = 1
+    instances: int = 1
 
     @property
     def state(self) -> Path:
@@ -75,13 +85,66 @@ class StackConfig:
     def metrics_token_sha256(self) -> str:
         return hashlib.sha256(self.metrics_token.encode()).hexdigest()
 
+    def node_ports(self, node: int) -> tuple[int, int, int]:
+        """Node ``node``'s (0-based) plain, SASL_SSL and controller ports."""
+        step = 10 * node
+        return self.kafka_port + step, self.kafka_secure_port + step, self.controller_port + step
+
     @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        """Every node's plain listener, for the stack's own tools."""
+        return ",".join(f"127.0.0.1:{self.node_ports(n)[0]}" for n in range(self.brokers))
 
     @property
     def kafka_secure_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_secure_port}"
+        """Every node's SASL_SSL listener, the services'."""
+        return ",".join(f"127.0.0.1:{self.node_ports(n)[1]}" for n in range(self.brokers))
+
+    @property
+    def replication_factor(self) -> int:
+        """Three copies of every partition on a cluster of three or more, as production runs."""
+        return min(self.brokers, 3)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """Two of the three copies written before a write is acknowledged: one node may go."""
+        return 2 if self.replication_factor >= 3 else 1
+
+    def instance_port(self, service: str, instance: int) -> int:
+        """Where instance ``instance`` (0-based) of ``service`` listens: the service's own port when
+        it runs alone, ``10 × (instance + 1)`` above it behind the load balancer otherwise."""
+        base = self.service_ports[service]
+        return base if self.instances == 1 else base + 10 * (instance + 1)
+
+    @property
+    def balanced(self) -> bool:
+        return self.instances > 1
+
+    @property
+    def shape_file(self) -> Path:
+        return self.state / "shape.json"
+
+    def with_shape(self, *, brokers: int | None = None, instances: int | None = None) -> "StackConfig":
+        """This stack with another shape; a folder formatted for one number of Kafka nodes keeps
+        it (its metadata quorum and its topics' copies were set for them)."""
+        if instances is not None and not 1 <= instances <= MAX_INSTANCES:
+            raise ValueError(f"--instances: 1 to {MAX_INSTANCES}, not {instances}")
+        if brokers is not None and brokers not in (1, 3):
+            raise ValueError(f"--brokers: 1 or 3 (a quorum of three tolerates one node down), not {brokers}")
+        if brokers is not None and brokers != self.brokers and _formatted(self):
+            raise ValueError(
+                f"the {self.name} stack's Kafka holds {self.brokers} node(s); to run {brokers},"
+                f" start afresh: vigie-stack --profile {self.name} reset"
+            )
+        return dataclasses.replace(
+            self,
+            brokers=self.brokers if brokers is None else brokers,
+            instances=self.instances if instances is None else instances,
+        )
+
+    def save_shape(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.shape_file.write_text(json.dumps({"brokers": self.brokers, "instances": self.instances}))
 
     @property
     def kafka_user(self) -> str:
@@ -104,58 +167,50 @@ class StackConfig:
         return f"http://127.0.0.1:{self.service_ports[service]}"
 
 
+# Instance ports step by ten above a service's: the ninth would reach the stand-in receiver's.
+MAX_INSTANCES = 8
+
+
+def _formatted(config: StackConfig) -> bool:
+    return any((config.state / home / "data" / "meta.properties").is_file() for home in ("kafka", "kafka-1"))
+
+
 def profile(name: str) -> StackConfig:
-    root = repository_root()
-    if name == "dev":
-        return StackConfig(
-            name="dev",
-            root=root,
-            kafka_port=19092,
-            controller_port=19093,
-            kafka_secure_port=19094,
-            postgres_port=15432,
-            receiver_port=8190,
-            zipkin_port=19411,
-            smtp_port=8125,
-            service_ports={
-                "declaration": 8100,
-                "enrichment": 8101,
-                "notification": 8102,
-                "stats": 8103,
-            },
-        )
-    if name == "test":
-        return StackConfig(
-            name="test",
-            root=root,
-            kafka_port=29092,
-            controller_port=29093,
-            kafka_secure_port=29094,
-            postgres_port=25432,
-            receiver_port=8290,
-            zipkin_port=29411,
-            smtp_port=8225,
-            service_ports={
-                "declaration": 8200,
-                "enrichment": 8201,
-                "notification": 8202,
-                "stats": 8203,
-            },
-        )
-    if name == "bench":
-        return StackConfig(
-            name="bench",
-            root=root,
-            kafka_port=39092,
-            controller_port=39093,
-            kafka_secure_port=39094,
-            postgres_port=35432,
-            receiver_port=8390,
-            zipkin_port=39411,
-            smtp_port=8325,
-            service_ports={"declaration": 8300, "enrichment": 8301, "notification": 8302, "stats": 8303},
-        )
-    raise ValueError(f"unknown stack profile {name!r}")
+    """A profile's ports, in the shape its state folder last ran (one node, one instance if new)."""
+    config = _ports(name)
+    if config.shape_file.is_file():
+        shape = json.loads(config.shape_file.read_text())
+        config = dataclasses.replace(config, brokers=int(shape["brokers"]), instances=int(shape["instances"]))
+    return config
+
+
+# Each profile owns a digit d, so that several stacks run side by side: Kafka d9092-d9094 (a
+# cluster's other nodes ten and twenty above), PostgreSQL d5432, Zipkin d9411, the stand-in
+# receiver 8d90, the mail server 8d25 and the four services 8d00-8d03.
+_PROFILE_DIGITS = {"dev": 1, "test": 2, "bench": 3, "chaos": 4}
+# The fault run is about the cluster: three nodes, two instances of each service, from the start.
+_PROFILE_SHAPES = {"chaos": (3, 2)}
+
+
+def _ports(name: str) -> StackConfig:
+    if name not in _PROFILE_DIGITS:
+        raise ValueError(f"unknown stack profile {name!r}")
+    d = _PROFILE_DIGITS[name]
+    brokers, instances = _PROFILE_SHAPES.get(name, (1, 1))
+    return StackConfig(
+        name=name,
+        root=repository_root(),
+        kafka_port=int(f"{d}9092"),
+        controller_port=int(f"{d}9093"),
+        kafka_secure_port=int(f"{d}9094"),
+        postgres_port=int(f"{d}5432"),
+        receiver_port=int(f"8{d}90"),
+        zipkin_port=int(f"{d}9411"),
+        smtp_port=int(f"8{d}25"),
+        service_ports={service: int(f"8{d}0{i}") for i, service in enumerate(SERVICES)},
+        brokers=brokers,
+        instances=instances,
+    )
 
 
 def pinned_version(root: Path, component: str) -> str:

@@ -1,8 +1,11 @@
-"""A real Apache Kafka broker in KRaft mode, from the official artifacts on Maven Central.
+"""Real Apache Kafka in KRaft mode, from the official artifacts on Maven Central: one node, or a
+cluster of three as production runs it.
 
 ``mvn`` resolves ``org.apache.kafka:kafka_2.13`` (version pinned in ``infra/kafka/pom.xml``) and
-its dependencies into the local Maven cache and copies them into ``.state/cache``; the storage is
-formatted once, and the one broker (also its own controller) listens on loopback only.
+its dependencies into the local Maven cache and copies them into ``.state/cache``; each node's
+storage is formatted once, and every node, broker and controller at once, listens on loopback
+only. Three nodes form the metadata quorum (two of them elect a leader: one may be down), and
+every partition has three copies, two of which must take a write (``min.insync.replicas=2``).
 
 The services reach it as production does, on a SASL_SSL listener: TLS with the stack's own
 certificate, and SCRAM-SHA-512 authentication of the user ``vigie`` (its password generated into
@@ -45,16 +48,21 @@ Configuration:
 """
 
 
-class KafkaBroker:
-    def __init__(self, config: StackConfig) -> None:
+class KafkaNode:
+    def __init__(self, config: StackConfig, node: int = 0, cluster_id: str | None = None) -> None:
         self.config = config
+        self.node = node
+        self.cluster_id = cluster_id
         self.maven = MavenComponent(config, "kafka")
         self.version = self.maven.version
-        self.home = config.state / "kafka"
+        # One node keeps the folder a single broker always had; a cluster's are numbered.
+        suffix = "" if config.brokers == 1 else f"-{node + 1}"
+        self.home = config.state / f"kafka{suffix}"
         self.data = self.home / "data"
         self.libs = self.maven.libs
         self.pid_file = self.home / "kafka.pid"
-        self.log_file = config.logs / "kafka.log"
+        self.log_file = config.logs / f"kafka{suffix}.log"
+        self.plain_port, self.secure_port, self.controller_port = config.node_ports(node)
 
     def install(self) -> None:
         """Fetch the broker's jars with Maven (once per version)."""
@@ -86,15 +94,18 @@ class KafkaBroker:
         c.logs.mkdir(parents=True, exist_ok=True)
         (self.home / "log4j2.yaml").write_text(_LOG4J2.format(log=self.log_file))
         properties = self.home / "server.properties"
-        secure = f"SASL_SSL://127.0.0.1:{c.kafka_secure_port}"
+        plain = f"PLAINTEXT://127.0.0.1:{self.plain_port}"
+        secure = f"SASL_SSL://127.0.0.1:{self.secure_port}"
+        voters = ",".join(f"{n + 1}@127.0.0.1:{c.node_ports(n)[2]}" for n in range(c.brokers))
+        copies, insync = c.replication_factor, c.min_insync_replicas
         properties.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{c.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},{secure},CONTROLLER://127.0.0.1:{c.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{c.kafka_port},{secure}",
+                    f"node.id={self.node + 1}",
+                    f"controller.quorum.voters={voters}",
+                    f"listeners={plain},{secure},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners={plain},{secure}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
@@ -105,12 +116,16 @@ class KafkaBroker:
                     "listener.name.sasl_ssl.ssl.keystore.type=PEM",
                     f"listener.name.sasl_ssl.ssl.keystore.location={self._keystore()}",
                     f"log.dirs={self.data}",
-                    # One broker here; a cluster sets 3 and min.insync.replicas=2 (see README).
-                    "offsets.topic.replication.factor=1",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
+                    # Kafka's own topics copied like the project's (topics.py).
+                    f"offsets.topic.replication.factor={copies}",
+                    f"transaction.state.log.replication.factor={copies}",
+                    f"transaction.state.log.min.isr={insync}",
+                    f"share.coordinator.state.topic.replication.factor={copies}",
+                    f"share.coordinator.state.topic.min.isr={insync}",
+                    f"default.replication.factor={copies}",
+                    f"min.insync.replicas={insync}",
+                    # A copy that falls behind is not elected leader: acknowledged writes stay.
+                    "unclean.leader.election.enable=false",
                     "group.initial.rebalance.delay.ms=0",
                     # Topics are provisioned by the project with explicit settings, never by a
                     # client that mistyped a name.
@@ -131,18 +146,17 @@ class KafkaBroker:
         return f"SCRAM-SHA-512=[name={self.config.kafka_user},password={self.config.kafka_password}]"
 
     def format(self) -> None:
-        """Format the storage on first start, with the services' SCRAM user; a formatted folder
-        is reused as it is."""
+        """Format the storage on first start, with the services' SCRAM user and the cluster's id
+        (the same on every node); a formatted folder is reused as it is."""
         properties = self._write_config()
         if (self.data / "meta.properties").is_file():
             return
-        cluster_id = _kafka_uuid()
         subprocess.run(  # noqa: S603
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
-                cluster_id,
+                self.cluster_id or _kafka_uuid(),
                 "-c",
                 str(properties),
                 "--add-scram",
@@ -153,7 +167,7 @@ class KafkaBroker:
         )
         self._scram_marker.touch()
 
-    def _add_scram_user(self) -> None:
+    def add_scram_user(self) -> None:
         """Give a storage formatted before the SASL_SSL listener existed its SCRAM user (once)."""
         if self._scram_marker.is_file():
             return
@@ -161,7 +175,7 @@ class KafkaBroker:
             self._java(
                 "kafka.admin.ConfigCommand",
                 "--bootstrap-server",
-                self.config.kafka_bootstrap,
+                f"127.0.0.1:{self.plain_port}",
                 "--alter",
                 "--add-config",
                 f"SCRAM-SHA-512=[password={self.config.kafka_password}]",
@@ -178,9 +192,9 @@ class KafkaBroker:
     def running(self) -> bool:
         return is_running(self.pid_file) is not None
 
-    def start(self, *, timeout: float = 90.0) -> None:
-        if self.running():
-            return
+    def spawn(self) -> int:
+        """Start the node's process (formatted first if new); returns where its log stood, to
+        read this run's start from."""
         self.install()
         self.format()
         log_offset = self.log_file.stat().st_size if self.log_file.is_file() else 0
@@ -197,15 +211,21 @@ class KafkaBroker:
                 ),
             ),
             pid_file=self.pid_file,
-            log_file=self.config.logs / "kafka.stdout.log",
+            log_file=self.config.logs / f"{self.log_file.stem}.stdout.log",
         )
-        wait_for(
-            lambda: self.running() and port_open(self.config.kafka_port) and self._started_since(log_offset),
-            timeout=timeout,
-            what="Kafka broker",
-            log_file=self.log_file,
-        )
-        self._add_scram_user()
+        return log_offset
+
+    def started(self, log_offset: int) -> bool:
+        return self.running() and port_open(self.plain_port) and self._started_since(log_offset)
+
+    def start(self, *, timeout: float = 90.0) -> None:
+        """Start this node alone (the others running: a node restored to its cluster)."""
+        if self.running():
+            return
+        offset = self.spawn()
+        what = f"Kafka node {self.node + 1}"
+        wait_for(lambda: self.started(offset), timeout=timeout, what=what, log_file=self.log_file)
+        self.add_scram_user()
 
     def _started_since(self, offset: int) -> bool:
         """Whether this run of the broker (log lines after ``offset``) reports it has started."""
@@ -217,6 +237,55 @@ class KafkaBroker:
 
     def stop(self, *, kill: bool = False) -> bool:
         return stop(self.pid_file, timeout=60.0, kill=kill)
+
+
+class KafkaCluster:
+    """The stack's Kafka: its nodes, started together (a quorum of three waits for two of them)."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.cluster_id_file = config.state / "kafka-cluster.id"
+        cluster_id = self.cluster_id_file.read_text().strip() if self.cluster_id_file.is_file() else None
+        self.nodes = [KafkaNode(config, node, cluster_id) for node in range(config.brokers)]
+
+    @property
+    def version(self) -> str:
+        return self.nodes[0].version
+
+    @property
+    def pid_files(self) -> list[Path]:
+        return [node.pid_file for node in self.nodes]
+
+    def install(self) -> None:
+        self.nodes[0].install()
+
+    def running(self) -> bool:
+        """Whether every node runs."""
+        return all(node.running() for node in self.nodes)
+
+    def start(self, *, timeout: float = 120.0) -> None:
+        if self.config.brokers > 1 and not self.cluster_id_file.is_file():
+            self.config.state.mkdir(parents=True, exist_ok=True)
+            self.cluster_id_file.write_text(_kafka_uuid())
+        cluster_id = self.cluster_id_file.read_text().strip() if self.cluster_id_file.is_file() else None
+        starting = []
+        for node in self.nodes:
+            node.cluster_id = cluster_id
+            if not node.running():
+                starting.append((node, node.spawn()))
+        for node, offset in starting:
+            wait_for(
+                lambda node=node, offset=offset: node.started(offset),  # type: ignore[misc]
+                timeout=timeout,
+                what=f"Kafka node {node.node + 1}",
+                log_file=node.log_file,
+            )
+        for node in self.nodes:
+            node.add_scram_user()
+
+    def stop(self, *, kill: bool = False) -> bool:
+        stopped = [node.stop(kill=kill) for node in self.nodes]
+        return any(stopped)
 
 
 def _kafka_uuid() -> str:

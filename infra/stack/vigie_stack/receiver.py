@@ -10,6 +10,7 @@ half of what a webhook cost it).
 """
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -153,7 +154,11 @@ class WebhookReceiver:
             return 401, problem.encode()
         behaviour = self.behaviour.get(recipient)
         if behaviour is not None and behaviour.hang:
-            await asyncio.sleep(3600)
+            # Until the caller gives up, or this stand-in stops (which cancels the wait: quietly,
+            # an agency that hangs has nothing to say).
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(3600)
+            return 503, b"hung up"
         if behaviour is not None and behaviour.failures > 0:
             behaviour.failures -= 1
             return behaviour.status, b"induced failure"

@@ -1,11 +1,14 @@
-"""The whole local stack: PostgreSQL, Kafka, Zipkin, the stand-in receiver and the four services.
+"""The whole local stack: PostgreSQL, Kafka (one node, or a cluster of three), Zipkin, the
+stand-in receiver and the four services (one process each, or several behind HAProxy).
 
-Starting it twice reuses the state folder, so data survives a restart; ``down`` stops every
-process and keeps the data; ``reset`` deletes it.
+Starting it again starts what is not running and leaves what runs, reusing the state folder, so
+data survives a restart; ``restart_services`` makes the services run new code, one instance at a
+time; ``down`` stops every process and keeps the data; ``reset`` deletes it.
 """
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -16,8 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from .balancer import Balancer
 from .config import SERVICES, StackConfig
-from .kafka import KafkaBroker
+from .kafka import KafkaCluster
 from .mailbox import SMTP_USER, local_tls, smtp_password
 from .postgres import PostgresServer
 from .process import is_running, spawn, stop, wait_for
@@ -25,23 +29,36 @@ from .receiver import write_directory
 from .topics import provision_topics
 from .zipkin import ZipkinServer
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
-class ServiceProcess:
+class ServiceInstance:
+    """One process of a service: the only one, or instance ``index`` of several."""
+
     name: str
+    index: int
     stack: "Stack"
 
     @property
+    def label(self) -> str:
+        return self.name if not self.stack.config.balanced else f"{self.name}-{self.index + 1}"
+
+    @property
     def pid_file(self) -> Path:
-        return self.stack.config.state / "run" / f"{self.name}.pid"
+        return self.stack.config.state / "run" / f"{self.label}.pid"
 
     @property
     def log_file(self) -> Path:
-        return self.stack.config.logs / f"{self.name}.log"
+        return self.stack.config.logs / f"{self.label}.log"
+
+    @property
+    def port(self) -> int:
+        return self.stack.config.instance_port(self.name, self.index)
 
     @property
     def url(self) -> str:
-        return self.stack.config.service_url(self.name)
+        return f"http://127.0.0.1:{self.port}"
 
     def running(self) -> bool:
         return is_running(self.pid_file) is not None
@@ -51,13 +68,17 @@ class ServiceProcess:
         env = {
             **os.environ,
             "VIGIE_DATABASE_URL": self.stack.postgres.database_url(self.name),
-            # Over the broker's SASL_SSL listener, verifying its certificate, as in production.
+            # Over the brokers' SASL_SSL listeners, verifying their certificate, as in production.
             "VIGIE_KAFKA_BOOTSTRAP_SERVERS": config.kafka_secure_bootstrap,
             "VIGIE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
             "VIGIE_KAFKA_SASL_USERNAME": config.kafka_user,
             "VIGIE_KAFKA_SASL_PASSWORD": config.kafka_password,
             "VIGIE_KAFKA_CA_FILE": str(local_tls(config).ca_file),
-            "VIGIE_HTTP_PORT": str(config.service_ports[self.name]),
+            "VIGIE_HTTP_PORT": str(self.port),
+            "VIGIE_INSTANCE": self.label,
+            # Behind the balancer, a stopping instance is taken out (its /health/serving answers
+            # 503, checked every half second) before it stops accepting.
+            "VIGIE_DRAIN_SECONDS": "1.5" if config.balanced else "0",
             "VIGIE_RECIPIENTS_FILE": str(config.recipients_file),
             "VIGIE_SMTP_HOST": "127.0.0.1",
             "VIGIE_SMTP_PORT": str(config.smtp_port),
@@ -97,16 +118,68 @@ class ServiceProcess:
 
         def answers() -> bool:
             if not self.running():
-                raise RuntimeError(f"{self.name} exited; see {self.log_file}")
+                raise RuntimeError(f"{self.label} exited; see {self.log_file}")
             try:
                 return httpx.get(url, timeout=1.0).status_code == 200
             except httpx.HTTPError:
                 return False
 
-        wait_for(answers, timeout=timeout, what=f"service {self.name}", log_file=self.log_file)
+        wait_for(answers, timeout=timeout, what=f"service {self.label}", log_file=self.log_file)
 
     def stop(self, *, kill: bool = False) -> bool:
-        return stop(self.pid_file, timeout=20.0, kill=kill)
+        return stop(self.pid_file, timeout=30.0, kill=kill)
+
+
+@dataclass
+class ServiceGroup:
+    """A service's processes: one, or several behind the balancer, which takes the service's port."""
+
+    name: str
+    stack: "Stack"
+    instances: list[ServiceInstance] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.instances = [ServiceInstance(self.name, n, self.stack) for n in range(self.stack.config.instances)]
+
+    @property
+    def url(self) -> str:
+        return self.stack.config.service_url(self.name)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.instances[0].pid_file
+
+    @property
+    def log_file(self) -> Path:
+        return self.instances[0].log_file
+
+    def env(self) -> dict[str, str]:
+        return self.instances[0].env()
+
+    def running(self) -> bool:
+        """Whether every instance runs."""
+        return all(instance.running() for instance in self.instances)
+
+    def start(self, *, wait: str | None = "ready", timeout: float = 60.0) -> None:
+        for instance in self.instances:
+            instance.start(wait=None)
+        if wait is not None:
+            self.wait(wait, timeout=timeout)
+
+    def wait(self, probe: str = "ready", *, timeout: float = 60.0) -> None:
+        for instance in self.instances:
+            instance.wait(probe, timeout=timeout)
+
+    def stop(self, *, kill: bool = False) -> bool:
+        stopped = [instance.stop(kill=kill) for instance in self.instances]  # every one, not the first
+        return any(stopped)
+
+    def restart(self) -> None:
+        """One instance after the other, each back and ready before the next goes: behind the
+        balancer, the others serve meanwhile."""
+        for instance in self.instances:
+            instance.stop()
+            instance.start()
 
     def command(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run one of the service's own commands (``credentials create …``) against this stack."""
@@ -128,26 +201,41 @@ class Stack:
     receiver_url: str | None = None
 
     def __post_init__(self) -> None:
-        self.kafka = KafkaBroker(self.config)
+        self.kafka = KafkaCluster(self.config)
         self.postgres = PostgresServer(self.config)
         self.zipkin = ZipkinServer(self.config)
-        self.services = {name: ServiceProcess(name, self) for name in SERVICES}
+        self.balancer = Balancer(self.config)
+        self.services = {name: ServiceGroup(name, self) for name in SERVICES}
 
     @property
     def receiver_pid_file(self) -> Path:
         return self.config.state / "run" / "receiver.pid"
 
     def start_infrastructure(self) -> None:
+        """Start what is not running (nothing that runs is touched): the database, Kafka, Zipkin
+        and, with several instances, the balancer. Tracing is never a reason not to start: a
+        Zipkin that does not come up is said, and the stack goes on without it."""
         self.config.state.mkdir(parents=True, exist_ok=True)
+        self.config.save_shape()
         self.zipkin.start(wait=False)
         self.postgres.start()
         self.postgres.provision()
         self.kafka.start()
         self.provision_topics()
-        self.zipkin.wait()
+        self.balancer.start()
+        try:
+            self.zipkin.wait()
+        except (TimeoutError, RuntimeError) as error:
+            log.warning("tracing is off for now, Zipkin did not start: %s", str(error).splitlines()[0])
 
     def provision_topics(self) -> list[str]:
-        return asyncio.run(provision_topics(self.config.kafka_bootstrap))
+        return asyncio.run(
+            provision_topics(
+                self.config.kafka_bootstrap,
+                replication_factor=self.config.replication_factor,
+                min_insync_replicas=self.config.min_insync_replicas,
+            )
+        )
 
     def start_receiver(self) -> None:
         """The stand-in ARS receiver as a process of its own (the dev stack's)."""
@@ -181,7 +269,17 @@ class Stack:
             log_file=self.config.logs / "receiver.log",
         )
 
+    def stray_services(self) -> list[Path]:
+        """Pid files of service processes of another shape than this one's (a single process
+        once several run, or the reverse): they hold ports this shape gives to others."""
+        wanted = {instance.pid_file for group in self.services.values() for instance in group.instances}
+        run = self.config.state / "run"
+        found = [pid for name in SERVICES for pid in run.glob(f"{name}*.pid")] if run.is_dir() else []
+        return [pid for pid in found if pid not in wanted]
+
     def start_services(self, names: Iterable[str] = SERVICES, *, wait: str | None = "ready") -> None:
+        for stray in self.stray_services():
+            stop(stray, timeout=30)
         for name in names:
             self.services[name].start(wait=None)
         if wait is not None:
@@ -192,6 +290,12 @@ class Stack:
         for name in names:
             self.services[name].stop()
 
+    def restart_services(self, names: Iterable[str] = SERVICES) -> None:
+        """Restart the services to run the code as it is now: instance after instance, so that
+        behind the balancer the others serve meanwhile."""
+        for name in names:
+            self.services[name].restart()
+
     def up(self) -> None:
         self.start_infrastructure()
         self.start_receiver()
@@ -199,6 +303,9 @@ class Stack:
 
     def down(self) -> None:
         self.stop_services()
+        for stray in self.stray_services():
+            stop(stray, timeout=30)
+        self.balancer.stop()
         stop(self.receiver_pid_file, timeout=5)
         self.kafka.stop()
         self.postgres.stop()
@@ -229,8 +336,12 @@ class Stack:
     def status(self) -> dict[str, bool]:
         return {
             "postgres": self.postgres.running(),
-            "kafka": self.kafka.running(),
+            **{
+                ("kafka" if self.config.brokers == 1 else f"kafka-{node.node + 1}"): node.running()
+                for node in self.kafka.nodes
+            },
             "zipkin": self.zipkin.running(),
             "receiver": is_running(self.receiver_pid_file) is not None,
-            **{name: process.running() for name, process in self.services.items()},
+            **({"balancer": self.balancer.running()} if self.config.balanced else {}),
+            **{instance.label: instance.running() for group in self.services.values() for instance in group.instances},
         }

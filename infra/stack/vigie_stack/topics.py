@@ -4,6 +4,7 @@ adding partitions would reshuffle which partition a declaration's events land on
 
 import asyncio
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -54,3 +55,28 @@ async def _check_partitions(admin: AIOKafkaAdminClient, wanted: list[NewTopic]) 
         have = counts.get(topic.name)
         if have is not None and have < topic.num_partitions:
             raise RuntimeError(f"topic {topic.name} has {have} partitions, {topic.num_partitions} wanted")
+
+
+async def partitions_of(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+        return [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            for partition in topic["partitions"]
+        ]
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """Where each partition of ``topics`` ends now."""
+    partitions = await partitions_of(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()

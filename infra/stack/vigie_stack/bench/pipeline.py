@@ -266,7 +266,11 @@ class Bench:
         and mail server, Kafka, Zipkin, and PostgreSQL (the server and all its backends)."""
         stack = self.stack
         roots = {name: stack.services[name].pid_file for name in SERVICES}
-        roots |= {"receiver": stack.receiver_pid_file, "kafka": stack.kafka.pid_file, "zipkin": stack.zipkin.pid_file}
+        roots |= {
+            "receiver": stack.receiver_pid_file,
+            "kafka": stack.kafka.pid_files[0],
+            "zipkin": stack.zipkin.pid_file,
+        }
         pids = {part: is_running(path) for part, path in roots.items()}
         postmaster = stack.postgres.data / "postmaster.pid"
         if postmaster.is_file():
