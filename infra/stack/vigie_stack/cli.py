@@ -23,6 +23,10 @@ vigie-stack trace VIG-2026-000042 (or a declaration id)
 vigie-stack bench enrichment [--indicators N] [--declarations N]
 vigie-stack bench pipeline [--quick]
                       measure on a stack of its own (profile bench), print and keep the figures
+vigie-stack chaos [--quick]
+                      the fault run, on a stack of its own (profile chaos: three Kafka nodes,
+                      two instances of each service): a steady load while each fault is made in
+                      turn, counted from outside; the table goes to RELIABILITY.md's results
 """
 
 import argparse
@@ -114,6 +118,17 @@ def _trace(stack: Stack, argv: list[str]) -> int:
     return 0
 
 
+def _chaos(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="vigie-stack chaos")
+    parser.add_argument("--quick", action="store_true", help="a fault of each kind, briefly (as make test runs it)")
+    parser.add_argument("--rate", type=float, help="declarations a second (default 8, or 4 with --quick)")
+    args = parser.parse_args(argv)
+    from .chaos import run_chaos  # noqa: PLC0415
+
+    results = profile("chaos").root / ".state" / "chaos-results" / ("quick.json" if args.quick else "full.json")
+    return 0 if run_chaos(quick=args.quick, rate=args.rate, results=results) else 1
+
+
 def _up(stack: Stack) -> None:
     config = stack.config
     ports = ", ".join(f":{config.node_ports(n)[0]}" for n in range(config.brokers))
@@ -174,7 +189,7 @@ def _run(stack: Stack, command: str, rest: list[str]) -> int:
     return 0
 
 
-_COMMANDS = ["up", "restart", "down", "status", "demo", "reset", "receiver", "bench", "trace"]
+_COMMANDS = ["up", "restart", "down", "status", "demo", "reset", "receiver", "bench", "chaos", "trace"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,11 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--profile", default="dev", choices=["dev", "test", "bench"])
+    parser.add_argument("--profile", default="dev", choices=["dev", "test", "bench", "chaos"])
     parser.add_argument("command", choices=[*_COMMANDS, *_PASSED_ON])
     args, rest = parser.parse_known_args(argv)
     if args.command == "bench":
         return _bench(rest)
+    if args.command == "chaos":
+        return _chaos(rest)
     config = profile(args.profile)
     if args.command == "trace":
         return _trace(Stack(config), rest)
