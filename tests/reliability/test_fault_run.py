@@ -7,9 +7,14 @@ nothing. The whole run is ``vigie-stack chaos`` (RELIABILITY.md)."""
 import json
 from pathlib import Path
 
+import pytest
+
 from vigie_stack.chaos import run_chaos
 
 
+# A stack of its own to build from nothing (three Kafka nodes formatted, eight services
+# migrated), then a few minutes of load: longer than one test of the shared stack.
+@pytest.mark.timeout(600)
 def test_the_short_fault_run_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     results = tmp_path / "chaos.json"
     ok = run_chaos(quick=True, results=results)

@@ -20,7 +20,7 @@ from pathlib import Path
 from .config import StackConfig
 from .mailbox import local_tls
 from .maven import MavenComponent
-from .process import is_running, port_open, spawn, stop, wait_for
+from .process import is_running, port_open, spawn, stop, stop_together, wait_for
 
 _LOG4J2 = """\
 Configuration:
@@ -284,8 +284,7 @@ class KafkaCluster:
             node.add_scram_user()
 
     def stop(self, *, kill: bool = False) -> bool:
-        stopped = [node.stop(kill=kill) for node in self.nodes]
-        return any(stopped)
+        return stop_together(self.pid_files, timeout=60.0, kill=kill)
 
 
 def _kafka_uuid() -> str:

@@ -76,6 +76,18 @@ def stop(pid_file: Path, *, timeout: float = 30.0, kill: bool = False) -> bool:
     return True
 
 
+def stop_together(pid_files: Sequence[Path], *, timeout: float = 30.0, kill: bool = False) -> bool:
+    """Stop several processes at once: signal them all, then wait for each. Stopped one after
+    another, the last nodes of a Kafka quorum wait for a quorum that is already gone."""
+    for pid_file in pid_files:
+        if (pid := is_running(pid_file)) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL if kill else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    stopped = [stop(pid_file, timeout=max(deadline - time.monotonic(), 0.0), kill=kill) for pid_file in pid_files]
+    return any(stopped)
+
+
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
