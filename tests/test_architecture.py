@@ -51,3 +51,20 @@ def test_contracts_depend_on_nothing_but_pydantic() -> None:
     for path in (ROOT / "contracts" / "vigie_contracts").rglob("*.py"):
         foreign = {name for name in imports_of(path) if name.split(".")[0] in IO_LIBRARIES | {"vigie_kit"}}
         assert not foreign, f"{path.relative_to(ROOT)} imports {foreign}"
+
+
+# The same house in every service: a reader finds a use case, a rule or a table by its folder.
+HOUSE_MODULES = {"__init__.py", "__main__.py", "bootstrap.py", "config.py", "handlers.py", "py.typed"}
+HOUSE_FOLDERS = {"adapters", "domain", "entrypoints", "migrations"}
+# Data shipped with a service, not code: the enrichment's sample threat intelligence.
+HOUSE_DATA = {"enrichment": {"samples"}}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_is_built_the_same_way(service: str) -> None:
+    package = ROOT / "services" / service / f"vigie_{service}"
+    modules = {path.name for path in package.iterdir() if path.is_file()}
+    folders = {path.name for path in package.iterdir() if path.is_dir() and path.name != "__pycache__"}
+    assert modules == HOUSE_MODULES, f"vigie_{service}: modules {sorted(modules ^ HOUSE_MODULES)} out of place"
+    assert folders == HOUSE_FOLDERS | HOUSE_DATA.get(service, set()), f"vigie_{service}: folders {sorted(folders)}"
+    assert (ROOT / "services" / service / "README.md").is_file(), f"services/{service} has no README.md"

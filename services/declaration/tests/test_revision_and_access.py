@@ -119,8 +119,8 @@ def test_the_rate_limit_allows_a_minutes_worth_then_refills() -> None:
 
 
 def test_a_principal_is_named_after_its_holder_in_plain_ascii() -> None:
-    from vigie_declaration.credentials import _slug  # noqa: PLC0415
+    from vigie_declaration.domain.credentials import slug  # noqa: PLC0415
 
-    assert _slug("Éditeur de démonstration") == "editeur-de-demonstration"
-    assert _slug("  GHT Cœur Grand Est ") == "ght-coeur-grand-est"
-    assert _slug("***") == "unnamed"
+    assert slug("Éditeur de démonstration") == "editeur-de-demonstration"
+    assert slug("  GHT Cœur Grand Est ") == "ght-coeur-grand-est"
+    assert slug("***") == "unnamed"

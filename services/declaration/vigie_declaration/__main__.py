@@ -15,7 +15,7 @@ def serve_forever() -> None:
 
 
 def main() -> None:
-    from .cli import main as cli  # noqa: PLC0415
+    from .entrypoints.cli import main as cli  # noqa: PLC0415
 
     sys.exit(cli())
 

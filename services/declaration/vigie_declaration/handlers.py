@@ -5,6 +5,7 @@ group commit and for an event subscription."""
 import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,6 +21,8 @@ from sqlmodel import col
 
 from vigie_contracts.declaration import ADMITTING, HELD, Category, DeclarationContent
 from vigie_contracts.events import (
+    CredentialChanged,
+    CredentialData,
     DeclarationEnriched,
     DeclarationSubmitted,
     NotificationDispatched,
@@ -30,14 +33,17 @@ from vigie_contracts.events import (
 )
 from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, Departement
+from vigie_kit.access import secret_sha256
 from vigie_kit.db import insert_rows, json_text
 from vigie_kit.outbox import OUTBOX, add_events, outbox_message
 from vigie_kit.periods import period_bounds
 from vigie_kit.telemetry import trace_headers
 
+from .adapters import credentials
 from .adapters.orm import (
     AuditEntry,
     CampaignSize,
+    Credential,
     Declaration,
     DeclarationNotification,
     DeclarationRevision,
@@ -45,6 +51,7 @@ from .adapters.orm import (
     TimelineEntry,
 )
 from .domain.access import Acknowledgement, Caller, CredentialKind, Denied
+from .domain.credentials import PREFIX, InvalidCredential, check_principal, credential_scope, slug
 from .domain.declaration import DeclarationStatus, reference, status_of
 from .domain.privacy import redact
 from .domain.revision import apply_changes
@@ -831,3 +838,104 @@ async def audit_trail(session: AsyncSession, caller: Caller, declaration_id: UUI
         .order_by(col(AuditEntry.at), col(AuditEntry.id))
     )
     return list(entries)
+
+
+async def create_credential(
+    session: AsyncSession,
+    *,
+    kind: CredentialKind,
+    name: str,
+    principal: str | None = None,
+    join: bool = False,
+    finess: Sequence[str] = (),
+    departements: Sequence[str] = (),
+    region_code: str | None = None,
+    rate_per_minute: int | None = None,
+    mail_domains: Sequence[str] = (),
+) -> tuple[Credential, str]:
+    """A new credential and its secret (the only time the secret exists outside the caller)."""
+    scope = credential_scope(kind, name, finess, departements, region_code, rate_per_minute, mail_domains)
+    now = datetime.now(UTC)
+    acting_for = await _principal_for(session, kind, scope.name, principal, join, now)
+    secret = f"{PREFIX[kind]}_{secrets.token_urlsafe(32)}"
+    credential = Credential(
+        id=uuid4(),
+        principal=acting_for,
+        kind=kind,
+        name=scope.name,
+        token_hash=secret_sha256(secret),
+        token_hint=secret[:9] + "…",
+        finess=scope.finess,
+        departements=scope.departements,
+        region_code=scope.region_code,
+        rate_per_minute=scope.rate_per_minute,
+        mail_domains=scope.mail_domains,
+        created_at=now,
+    )
+    credentials.add_credential(session, credential)
+    await _announce(session, credential)
+    return credential, secret
+
+
+async def _principal_for(
+    session: AsyncSession, kind: CredentialKind, name: str, wanted: str | None, join: bool, now: datetime
+) -> str:
+    """The principal a new credential acts for: a new one, named ``wanted`` or generated (its
+    name's slug and random digits: unique whatever the name), or, with ``join``, the existing
+    principal ``wanted``. Nobody joins an organisation without saying so."""
+    if wanted is None:
+        if join:
+            raise InvalidCredential("--join names the principal to join: give --principal too")
+        generated = f"{kind}:{slug(name)}-{secrets.token_hex(3)}"
+        while await credentials.principal_exists(session, generated):
+            generated = f"{kind}:{slug(name)}-{secrets.token_hex(3)}"
+        await credentials.add_principal(session, generated, kind, name, now)
+        return generated
+    check_principal(kind, wanted)
+    existing = await credentials.principal_name(session, wanted)
+    if existing is None:
+        if join:
+            raise InvalidCredential(f"no principal {wanted} to join")
+        await credentials.add_principal(session, wanted, kind, name, now)
+    elif not join:
+        raise InvalidCredential(
+            f"principal {wanted} exists ({existing}): its credentials read and revise what it declared."
+            " Add --join to give it this credential, or choose another --principal"
+        )
+    return wanted
+
+
+async def _announce(session: AsyncSession, credential: Credential) -> None:
+    """Tell the services that check credentials of their own (the stats service) that a
+    credential reading figures was created or revoked, in the transaction that does it. A
+    partner's is nobody else's business."""
+    if credential.kind == CredentialKind.partner:
+        return
+    event = CredentialChanged(
+        event_id=uuid4(),
+        occurred_at=datetime.now(UTC),
+        producer=PRODUCER,
+        credential_id=credential.id,
+        data=CredentialData(
+            principal=credential.principal,
+            kind=CredentialKind(credential.kind),
+            name=credential.name,
+            region_code=credential.region_code,
+            secret_sha256=credential.token_hash.hex(),
+            created_at=credential.created_at,
+            revoked_at=credential.revoked_at,
+        ),
+    )
+    await add_events(session, [event])
+
+
+async def list_credentials(session: AsyncSession) -> list[Credential]:
+    return await credentials.all_credentials(session)
+
+
+async def revoke_credential(session: AsyncSession, credential_id: UUID) -> Credential | None:
+    credential = await credentials.credential_to_change(session, credential_id)
+    if credential is not None and credential.revoked_at is None:
+        credential.revoked_at = datetime.now(UTC)
+        await _announce(session, credential)
+    return credential

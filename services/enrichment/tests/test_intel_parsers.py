@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from vigie_contracts.declaration import IndicatorType
-from vigie_enrichment.intel.parsers import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
+from vigie_enrichment.adapters.feeds import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
 
-SAMPLES = Path(__file__).resolve().parents[1] / "vigie_enrichment" / "intel" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "vigie_enrichment" / "samples"
 
 
 def test_the_sample_misp_feed_gives_its_indicators_with_actor_and_family() -> None:

@@ -33,13 +33,13 @@ from vigie_kit.consumer import processing
 from vigie_kit.db import insert_rows
 from vigie_kit.outbox import OUTBOX, outbox_message
 
+from .adapters.intel import find_matches
+from .adapters.orm import Enrichment
 from .domain.campaigns import WINDOW, LinkKey, LinkKind, link_keys
 from .domain.indicators import Observed, observed_indicators
 from .domain.severity import Context, assess
 from .domain.taxonomy import classify, facts_of
 from .domain.territory import locate
-from .intel.store import find_matches
-from .orm import Enrichment
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from vigie_contracts.events import DeclarationEnriched, NotificationDispatched, 
 from vigie_kit.db import insert_rows
 from vigie_kit.periods import FRANCE, period_bounds
 
+from .adapters.orm import ArsNotification, DeclarationFact, PublishedYear
 from .domain.dimensions import NOT_STATED, Dimension, regime_of, severity_grade
 from .domain.publication import CROSSED, Publication, YearFact, decode, delivery_figures, encode, publish
-from .orm import ArsNotification, DeclarationFact, PublishedYear
 
 _FACTS = DeclarationFact.__table__  # type: ignore[attr-defined]
 _TOLD = ArsNotification.__table__  # type: ignore[attr-defined]

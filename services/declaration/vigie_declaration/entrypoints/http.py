@@ -42,9 +42,9 @@ from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, val
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
 
+from ..adapters.credentials import caller_for
 from ..adapters.orm import AuditEntry, Declaration
 from ..config import DeclarationSettings
-from ..credentials import caller_for
 from ..domain.access import Caller, CredentialKind, Denied
 from ..domain.deadlines import deadlines
 from ..domain.declaration import DeclarationStatus

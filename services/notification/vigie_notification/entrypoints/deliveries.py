@@ -42,7 +42,7 @@ from ..domain.delivery import DeliveryStatus, retry_delay
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
 from ..handlers import Attempt, Claimed, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
-from ..metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
+from .metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)

@@ -10,7 +10,7 @@ from vigie_kit.access import FailedAttempts, bearer_secret, client_address
 from vigie_kit.db import driver
 from vigie_kit.http import Problem
 
-from ..credentials import viewer_for_secret, viewer_for_session
+from ..adapters.credentials import viewer_for_secret, viewer_for_session
 from ..domain.access import PUBLIC, Viewer
 
 # The dashboard session's cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's

@@ -36,8 +36,8 @@ from ..domain.dimensions import NOT_STATED, UNIVERSE, Dimension
 from ..domain.disclosure import MASKED, Shown
 from ..domain.publication import PER_STRUCTURE, NotPublishedThatWay, Publication, cell, month_period, total, year_period
 from ..handlers import count_declarations, count_structures, headline, published, published_years, today_in_france
-from ..views import published_structures
 from .access import ViewerDep
+from .views import published_structures
 
 router = APIRouter(tags=["dashboard"])
 

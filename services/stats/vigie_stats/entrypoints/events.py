@@ -5,7 +5,7 @@ from typing import Any
 from vigie_contracts.events import CredentialChanged, DeclarationEnriched, NotificationDispatched
 from vigie_kit.consumer import Subscription
 
-from ..credentials import record_credentials
+from ..adapters.credentials import record_credentials
 from ..handlers import record_deliveries, record_facts
 
 # The figures are read by people, not by the pipeline: events are taken in batches gathered

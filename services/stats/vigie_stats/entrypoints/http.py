@@ -34,7 +34,8 @@ from ..handlers import (
     today_in_france,
     year_span,
 )
-from ..views import (
+from .access import ViewerDep
+from .views import (
     NotPublishedThatWay,
     change,
     exact,
@@ -44,8 +45,7 @@ from ..views import (
     structures_body,
     to_csv,
 )
-from ..views import published as published_view
-from .access import ViewerDep
+from .views import published as published_view
 
 router = APIRouter(prefix="/v1/stats", tags=["statistics"])
 

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigie_kit.access import FailedAttempts, client_address
 from vigie_kit.db import driver
 
+from ..adapters.credentials import close_session, open_session, viewer_for_secret
 from ..config import StatsSettings
-from ..credentials import close_session, open_session, viewer_for_secret
 from .access import SESSION_COOKIE, ViewerDep
 from .dashboard import HEADING, _e, layout
 

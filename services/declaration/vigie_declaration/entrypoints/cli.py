@@ -17,18 +17,17 @@ the database address from VIGIE_DATABASE_URL, like the service.
 import argparse
 import asyncio
 import json
-from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
 
-from .config import DeclarationSettings
-from .credentials import InvalidCredential, create_credential, list_credentials, revoke_credential
-from .domain.access import CredentialKind
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+from ..bootstrap import MIGRATIONS
+from ..config import DeclarationSettings
+from ..domain.access import CredentialKind
+from ..domain.credentials import InvalidCredential
+from ..handlers import create_credential, list_credentials, revoke_credential
 
 
 def _print(*parts: object) -> None:
@@ -155,7 +154,7 @@ async def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
-        from .__main__ import serve_forever  # noqa: PLC0415
+        from ..__main__ import serve_forever  # noqa: PLC0415
 
         serve_forever()
         return 0

@@ -15,19 +15,16 @@ A new signing secret is printed once, to be handed to the agency.
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 from uuid import UUID
 
 from pydantic import SecretStr, ValidationError
 
 from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
 
-from .bootstrap import smtp_server
-from .config import NotificationSettings
-from .domain.directory import Directory, Entry, InvalidDirectory, Webhook, load_directory, new_secret, save_directory
-from .handlers import failed_deliveries, replay_deliveries
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+from ..bootstrap import MIGRATIONS, smtp_server
+from ..config import NotificationSettings
+from ..domain.directory import Directory, Entry, InvalidDirectory, Webhook, load_directory, new_secret, save_directory
+from ..handlers import failed_deliveries, replay_deliveries
 
 
 def _print(*parts: object) -> None:
@@ -141,7 +138,7 @@ async def _deliveries_command(args: argparse.Namespace, settings: NotificationSe
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
-        from .__main__ import serve_forever  # noqa: PLC0415
+        from ..__main__ import serve_forever  # noqa: PLC0415
 
         serve_forever()
         return 0

@@ -6,9 +6,9 @@ import io
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from .domain.dimensions import UNIVERSE, Dimension
-from .domain.disclosure import MASKED, Shown
-from .domain.publication import (
+from ..domain.dimensions import UNIVERSE, Dimension
+from ..domain.disclosure import MASKED, Shown
+from ..domain.publication import (
     PER_STRUCTURE,
     NotPublishedThatWay,
     Publication,
@@ -17,7 +17,7 @@ from .domain.publication import (
     total,
     year_period,
 )
-from .handlers import Counts, Structures
+from ..handlers import Counts, Structures
 
 
 def exact(counts: Counts, dimensions: list[Dimension], region: str | None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from vigie_contracts.events import CredentialChanged, CredentialKind
 from vigie_kit.access import secret_sha256
 from vigie_kit.db import insert_rows
 
-from .domain.access import Viewer
+from ..domain.access import Viewer
 from .orm import Credential
 
 _CREDENTIALS = Credential.__table__  # type: ignore[attr-defined]

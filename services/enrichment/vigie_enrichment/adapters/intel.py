@@ -16,7 +16,7 @@ from vigie_contracts.declaration import IndicatorType
 from vigie_contracts.events import KevEntry, ThreatMatch
 
 from ..domain.indicators import Observable, parent_domains
-from .parsers import IntelBatch
+from .feeds import IntelBatch
 
 
 @dataclass(frozen=True)

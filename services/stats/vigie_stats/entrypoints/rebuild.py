@@ -22,9 +22,9 @@ from vigie_kit.consumer import Subscription, apply_events
 from vigie_kit.db import create_engine, driver, migrate
 from vigie_kit.kafka import kafka_client_options
 
-from .bootstrap import MIGRATIONS
-from .config import StatsSettings
-from .entrypoints.events import AGGREGATES
+from ..bootstrap import MIGRATIONS
+from ..config import StatsSettings
+from .events import AGGREGATES
 
 SCHEMA = "rebuild"
 TABLES = ("declaration_facts", "ars_notifications", "processed_events")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
 
-from .config import EnrichmentSettings
-from .intel.parsers import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
-from .intel.store import load, sources
+from ..adapters.feeds import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
+from ..adapters.intel import load, sources
+from ..bootstrap import MIGRATIONS
+from ..config import EnrichmentSettings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-SAMPLES = Path(__file__).parent / "intel" / "samples"
+SAMPLES = Path(__file__).parents[1] / "samples"
 
 
 def _print(*parts: object) -> None:
@@ -104,7 +104,7 @@ async def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
-        from .__main__ import serve_forever  # noqa: PLC0415
+        from ..__main__ import serve_forever  # noqa: PLC0415
 
         serve_forever()
         return 0

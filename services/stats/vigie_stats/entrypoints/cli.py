@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     rebuild.add_argument("--swap", action="store_true", help="put the rebuilt aggregates in place of the live ones")
     args = root.parse_args(argv)
     if args.command is None:
-        from .__main__ import serve_forever  # noqa: PLC0415
+        from ..__main__ import serve_forever  # noqa: PLC0415
 
         serve_forever()
         return 0

@@ -1,0 +1,1 @@
+"""The stats service's adapters: its tables and the credentials it checks."""
