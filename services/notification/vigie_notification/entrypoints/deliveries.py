@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_f
 from ..adapters.email import EmailSender, compose
 from ..adapters.webhook import SendResult, WebhookSender
 from ..config import NotificationSettings
-from ..domain.delivery import DeliveryStatus, retry_delay
+from ..domain.delivery import Breaker, BreakerPolicy, DeliveryStatus, RetryPolicy
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
 from ..handlers import Attempt, Claimed, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
@@ -48,39 +47,6 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 _CHANNEL = "vigie_deliveries"
-
-
-@dataclass
-class Breaker:
-    """The state of one recipient's channel, in this worker: closed (sends go), open (resting
-    after failures in a row), or half-open (rested: one send probes whether the channel is back).
-
-    A probe that fails rests the channel twice as long as before, up to the cool-down; one that
-    succeeds closes it. A receiver back after an outage is found within the rest then in force
-    (a second after the first failures), not after the whole cool-down."""
-
-    failures: int = 0
-    resting_until: float = 0.0
-    in_flight: int = 0
-    # Times the channel rested in a row, with no success in between: its next rest doubles.
-    trips: int = 0
-
-    def room(self, limit: int, now: float) -> int:
-        if self.resting_until > now:
-            return 0
-        if self.trips:
-            return max(1 - self.in_flight, 0)  # half-open: one probe at a time
-        return max(limit - self.in_flight, 0)
-
-    def succeeded(self) -> None:
-        self.failures = self.trips = 0
-        self.resting_until = 0.0
-
-    def failed(self, *, threshold: int, first_rest: float, longest_rest: float, now: float) -> None:
-        self.failures += 1
-        if self.trips or self.failures >= threshold:
-            self.trips += 1
-            self.resting_until = now + min(first_rest * 2 ** (self.trips - 1), longest_rest)
 
 
 class Together:
@@ -165,6 +131,12 @@ class DeliveryWorker:
         self.email = email
         self.settings = settings
         self.breakers: dict[str, Breaker] = {}
+        self.breaker_policy = BreakerPolicy(
+            failures=settings.breaker_failures,
+            first_rest=settings.breaker_probe_seconds,
+            longest_rest=settings.breaker_cooldown_seconds,
+        )
+        self.retries = RetryPolicy(settings.max_attempts, settings.retry_base_seconds, settings.retry_max_seconds)
         self.outcomes = GroupCommit(lambda: driver(service.engine), record_attempts)
         self._wakeup = asyncio.Event()
         # Whether the last claim left due deliveries behind for want of room: then a delivery
@@ -230,7 +202,9 @@ class DeliveryWorker:
             revisions = Counter((d.declaration_id, d.revision) for d in claimed)
             together: dict[tuple[UUID, int], Together] = {}
             for delivery in claimed:
-                breaker = self.breakers.setdefault(f"{delivery.recipient_code}/{delivery.channel}", Breaker())
+                breaker = self.breakers.setdefault(
+                    f"{delivery.recipient_code}/{delivery.channel}", Breaker(self.breaker_policy)
+                )
                 breaker.in_flight += 1
                 revision = (delivery.declaration_id, delivery.revision)
                 if revision not in together:
@@ -270,23 +244,6 @@ class DeliveryWorker:
         if self._held_back:
             self._wakeup.set()
 
-    def _sent(self, breaker: Breaker, result: SendResult) -> None:
-        """What the channel's breaker learns from a send.
-
-        A refusal for good (a 5xx for this address, 410 Gone) is a working server's answer about
-        one delivery: it neither trips the breaker nor resets it. Otherwise declarants' addresses
-        refused one after another (every declarant shares the one channel) would rest the
-        acknowledgements of everyone else."""
-        if result.delivered:
-            breaker.succeeded()
-        elif not result.permanent:
-            breaker.failed(
-                threshold=self.settings.breaker_failures,
-                first_rest=self.settings.breaker_probe_seconds,
-                longest_rest=self.settings.breaker_cooldown_seconds,
-                now=time.monotonic(),
-            )
-
     async def _deliver(self, delivery: Claimed, breaker: Breaker, together: Together) -> None:
         with tracer.start_as_current_span(
             f"notify {delivery.recipient_code} by {delivery.channel}",
@@ -308,19 +265,15 @@ class DeliveryWorker:
                 result = SendResult(delivered=False, error=f"{type(error).__name__}: {error}"[:500])
             finally:
                 self._free(breaker)
-            self._sent(breaker, result)
+            breaker.learn(delivered=result.delivered, permanent=result.permanent, now=time.monotonic())
             if not result.delivered:
                 span.set_status(Status(StatusCode.ERROR, result.error))
-            give_up = result.permanent or delivery.attempts >= self.settings.max_attempts
-            delay = retry_delay(
-                delivery.attempts, base=self.settings.retry_base_seconds, cap=self.settings.retry_max_seconds
-            )
             attempt = attempt_outcome(
                 delivery,
                 delivered=result.delivered,
                 error=result.error,
-                give_up=give_up,
-                retry_in=timedelta(seconds=delay),
+                give_up=self.retries.gives_up(delivery.attempts, permanent=result.permanent),
+                retry_in=timedelta(seconds=self.retries.delay(delivery.attempts)),
             )
             outcome = attempt.outcome.outcome if await together.record(attempt) else None
             span.set_attribute("vigie.delivery.outcome", str(outcome))
