@@ -2,6 +2,7 @@
 the domain of each service does no I/O."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,22 @@ def test_every_service_is_built_the_same_way(service: str) -> None:
     assert modules == HOUSE_MODULES, f"vigie_{service}: modules {sorted(modules ^ HOUSE_MODULES)} out of place"
     assert folders == HOUSE_FOLDERS | HOUSE_DATA.get(service, set()), f"vigie_{service}: folders {sorted(folders)}"
     assert (ROOT / "services" / service / "README.md").is_file(), f"services/{service} has no README.md"
+
+
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|\(declaration_id)\b", re.IGNORECASE)
+# The services whose use cases hold no statement: a service joins once its statements live in
+# adapters/
+STATEMENTS_IN_ADAPTERS = ["notification"]
+
+
+@pytest.mark.parametrize("service", STATEMENTS_IN_ADAPTERS)
+def test_use_cases_hold_no_sql(service: str) -> None:
+    """A use case reads as the domain's sentence: its statements live in ``adapters/``, behind
+    functions named for what they do. The unit of work's types may be named, nothing else of
+    the database's libraries."""
+    handlers = ROOT / "services" / service / f"vigie_{service}" / "handlers.py"
+    tree = ast.parse(handlers.read_text())
+    strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    assert not [s for s in strings if SQL.match(s)], f"{handlers.relative_to(ROOT)} holds SQL"
+    builders = {"sqlalchemy", "sqlmodel", "sqlalchemy.dialects.postgresql"}
+    assert not imports_of(handlers) & builders, f"{handlers.relative_to(ROOT)} builds statements"

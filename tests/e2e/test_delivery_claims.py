@@ -11,8 +11,8 @@ import asyncpg
 import pytest_asyncio
 
 from vigie_kit.db import migrate
+from vigie_notification.adapters.ledger import _CLAIM, Claimed, claim_due, next_due_in
 from vigie_notification.bootstrap import MIGRATIONS
-from vigie_notification.handlers import _CLAIM, Claimed, claim_due, next_due_in
 from vigie_stack.stack import Stack
 
 from ..support.pipeline import scratch_database

@@ -7,9 +7,10 @@ from uuid import UUID, uuid4
 from opentelemetry.sdk.trace import TracerProvider
 
 from vigie_contracts.events import Channel, NotificationDispatched, Outcome
+from vigie_notification.adapters.ledger import Claimed
 from vigie_notification.adapters.webhook import signature
 from vigie_notification.domain.delivery import delivery_id, retry_delay
-from vigie_notification.handlers import Claimed, attempt_outcome, dispatched_events
+from vigie_notification.handlers import attempt_outcome, dispatched_events
 
 
 def test_one_delivery_id_per_revision_recipient_and_channel() -> None:

@@ -35,12 +35,13 @@ from vigie_kit.service import Service
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE, context_from_headers
 
 from ..adapters.email import EmailSender, compose
+from ..adapters.ledger import Claimed, claim_due, next_due_in, waiting
 from ..adapters.webhook import SendResult, WebhookSender
 from ..config import NotificationSettings
 from ..domain.delivery import Breaker, BreakerPolicy, DeliveryStatus, RetryPolicy
 from ..domain.directory import Directory, InvalidDirectory, load_directory
 from ..domain.messages import acknowledgement, agency_message
-from ..handlers import Attempt, Claimed, attempt_outcome, claim_due, next_due_in, record_attempts, waiting
+from ..handlers import Attempt, attempt_outcome, record_attempts
 from .metrics import DEAD_LETTERED, DELIVERIES_PENDING, DELIVERY_ATTEMPTS, RETRIES_PENDING
 
 log = logging.getLogger(__name__)
