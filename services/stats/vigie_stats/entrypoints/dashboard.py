@@ -31,11 +31,12 @@ from vigie_contracts.territory import REGIONS
 from vigie_kit.db import unit_of_work
 from vigie_kit.http import SessionsDep
 
+from ..adapters.figures import count_declarations, count_structures, headline, published_years
 from ..domain.access import Viewer
 from ..domain.dimensions import NOT_STATED, UNIVERSE, Dimension
 from ..domain.disclosure import MASKED, Shown
 from ..domain.publication import PER_STRUCTURE, NotPublishedThatWay, Publication, cell, month_period, total, year_period
-from ..handlers import count_declarations, count_structures, headline, published, published_years, today_in_france
+from ..handlers import published, today_in_france
 from .access import ViewerDep
 from .views import published_structures
 

@@ -18,18 +18,15 @@ from vigie_kit.db import unit_of_work
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep
 from vigie_kit.periods import InvalidPeriod, period_bounds
 
+from ..adapters.figures import count_declarations, count_structures, delivery_times, published_years
 from ..domain.access import Denied, Viewer
 from ..domain.dimensions import Dimension, InvalidQuery, parse_group_by
 from ..domain.publication import NotACalendarPeriod, Publication, calendar_period, year_period
 from ..handlers import (
     AlreadyPublished,
     NotEnded,
-    count_declarations,
-    count_structures,
-    delivery_times,
     publish_year,
     published,
-    published_years,
     same_span_a_year_before,
     today_in_france,
     year_span,

@@ -6,6 +6,7 @@ import io
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from ..adapters.figures import Counts, Structures
 from ..domain.dimensions import UNIVERSE, Dimension
 from ..domain.disclosure import MASKED, Shown
 from ..domain.publication import (
@@ -17,7 +18,6 @@ from ..domain.publication import (
     total,
     year_period,
 )
-from ..handlers import Counts, Structures
 
 
 def exact(counts: Counts, dimensions: list[Dimension], region: str | None) -> dict[str, Any]:
