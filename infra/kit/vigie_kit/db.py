@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .tables import same_type_or_not
+
 Sessions = async_sessionmaker[AsyncSession]
 
 # Any constant works: it only has to be the same for every instance of one service, so that
@@ -291,13 +293,28 @@ async def migrate(engine: AsyncEngine, migrations: Path, *, revision: str = "hea
         await connection.run_sync(upgrade)
 
 
-def run_migrations_online() -> None:
-    """Body of every service's ``migrations/env.py``: migrate on the connection we were given."""
+def run_migrations_online(target_metadata: sa.MetaData) -> None:
+    """Body of every service's ``migrations/env.py``: migrate on the connection we were given,
+    towards the schema its models describe (``vigie_kit.tables.service_schema``)."""
     from alembic import context  # noqa: PLC0415 - only importable while Alembic runs env.py
 
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("migrations run from the service (vigie_kit.db.migrate), not the CLI")
-    context.configure(connection=connection)
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=same_type_or_not)
     with context.begin_transaction():
         context.run_migrations()
+
+
+async def schema_drift(engine: AsyncEngine, target_metadata: sa.MetaData) -> list[Any]:
+    """What Alembic's autogenerate would change to make the migrated database match the models:
+    empty when the migrations and the models agree."""
+    from alembic.autogenerate import compare_metadata  # noqa: PLC0415 - a check, not the service's path
+    from alembic.migration import MigrationContext  # noqa: PLC0415
+
+    def compare(connection: sa.Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": same_type_or_not})
+        return list(compare_metadata(context, target_metadata))
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from vigie_contracts.nir import mask_nir_in
 
@@ -44,6 +44,31 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(
         sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
     )
+
+
+def service_schema(*models: type[SQLModel], outbox: bool = True) -> sa.MetaData:
+    """The schema a service's migrations must build: its models' tables and the kit's (the
+    processed-events ledger, and the outbox when it publishes). Alembic's ``target_metadata``,
+    and what ``schema_drift`` compares the migrated database with."""
+    metadata = sa.MetaData()
+    kit: list[type[SQLModel]] = [ProcessedEvent, *([OutboxMessage] if outbox else [])]
+    for model in (*models, *kit):
+        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
+    return metadata
+
+
+def same_type_or_not(
+    _context: Any,
+    _inspected_column: Any,
+    _metadata_column: Any,
+    inspected_type: sa.types.TypeEngine[Any],
+    metadata_type: sa.types.TypeEngine[Any],
+) -> bool | None:
+    """Alembic's type comparison, but a model's ``str`` (sqlmodel's length-less ``AutoString``)
+    is the ``text`` the migrations create: the same type to PostgreSQL. None: Alembic decides."""
+    if isinstance(metadata_type, AutoString) and metadata_type.length is None and isinstance(inspected_type, sa.Text):
+        return False
+    return None
 
 
 def create_kit_tables(*, outbox: bool = True) -> None:

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from vigie_kit.tables import service_schema
+
 
 def _jsonb(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=sa.Column(postgresql.JSONB, nullable=nullable))
@@ -57,6 +59,11 @@ class Credential(SQLModel, table=True):
 
 class Declaration(SQLModel, table=True):
     __tablename__ = "declarations"
+    __table_args__ = (
+        sa.Index("declarations_by_time", sa.text("received_at DESC"), sa.text("id DESC")),
+        sa.Index("declarations_by_region", "region_code", sa.text("received_at DESC"), sa.text("id DESC")),
+        sa.Index("declarations_by_declarant", "declared_by", sa.text("received_at DESC"), sa.text("id DESC")),
+    )
 
     id: UUID = Field(primary_key=True)
     reference: str = Field(unique=True)
@@ -140,6 +147,7 @@ class IdempotencyKey(SQLModel, table=True):
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("audit_by_declaration", "declaration_id", "at"),)
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
     at: datetime = _timestamp()
@@ -153,6 +161,7 @@ class AuditEntry(SQLModel, table=True):
 
 class TimelineEntry(SQLModel, table=True):
     __tablename__ = "declaration_timeline"
+    __table_args__ = (sa.Index("timeline_by_declaration", "declaration_id", "at", "id"),)
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
     declaration_id: UUID = Field(foreign_key="declarations.id")
@@ -160,3 +169,17 @@ class TimelineEntry(SQLModel, table=True):
     revision: int
     what: str
     detail: dict[str, Any] = _jsonb()
+
+
+# What the migrations must build, and what Alembic compares them with (test_migrations).
+SCHEMA = service_schema(
+    Principal,
+    Credential,
+    Declaration,
+    CampaignSize,
+    DeclarationRevision,
+    DeclarationNotification,
+    IdempotencyKey,
+    AuditEntry,
+    TimelineEntry,
+)

@@ -1,3 +1,4 @@
+from vigie_enrichment.adapters.orm import SCHEMA
 from vigie_kit.db import run_migrations_online
 
-run_migrations_online()
+run_migrations_online(SCHEMA)

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from vigie_kit.tables import service_schema
+
 
 def _timestamp(*, nullable: bool = False) -> Any:
     return Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable))
@@ -15,6 +17,19 @@ def _timestamp(*, nullable: bool = False) -> Any:
 
 class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("declaration_id", "revision", "recipient_code", "channel"),
+        # The worker's questions, answered from indexes of the rows they are about only.
+        sa.Index(
+            "deliveries_due",
+            "recipient_code",
+            "channel",
+            "next_attempt_at",
+            postgresql_where=sa.text("status IN ('pending', 'retrying')"),
+        ),
+        sa.Index("deliveries_leased", "lease_until", postgresql_where=sa.text("status = 'sending'")),
+        sa.Index("deliveries_failed", "updated_at", postgresql_where=sa.text("status = 'failed'")),
+    )
 
     id: UUID = Field(primary_key=True)
     declaration_id: UUID = Field(index=True)
@@ -37,3 +52,9 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _timestamp(nullable=True)
     address: str | None = None
     replays: int = 0
+
+
+# What the migrations must build, and what Alembic compares them with (test_migrations).
+SCHEMA = service_schema(
+    Delivery,
+)

@@ -8,9 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from vigie_kit.tables import service_schema
+
 
 class DeclarationFact(SQLModel, table=True):
     __tablename__ = "declaration_facts"
+    __table_args__ = (
+        sa.Index("declaration_facts_by_detection", "detected_at"),
+        sa.Index("ix_declaration_facts_declared_at", "declared_at"),
+    )
 
     declaration_id: UUID = Field(primary_key=True)
     revision: int
@@ -71,6 +77,7 @@ class Session(SQLModel, table=True):
     own, of which only the SHA-256 is kept; it ends at ``expires_at``, or with its credential."""
 
     __tablename__ = "reader_sessions"
+    __table_args__ = (sa.Index("ix_reader_sessions_expires_at", "expires_at"),)
 
     secret_sha256: bytes = Field(sa_column=sa.Column(sa.LargeBinary, primary_key=True))
     credential_id: UUID = Field(foreign_key="reader_credentials.id")
@@ -91,3 +98,14 @@ class PublishedYear(SQLModel, table=True):
     declarations: int  # how many declarations the publication counted (exact: for CERT Santé)
     published_at: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     published_by: str
+
+
+# What the migrations must build, and what Alembic compares them with (test_migrations).
+SCHEMA = service_schema(
+    DeclarationFact,
+    ArsNotification,
+    Credential,
+    Session,
+    PublishedYear,
+    outbox=False,
+)
