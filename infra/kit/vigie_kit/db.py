@@ -53,8 +53,8 @@ def create_engine(url: str, *, pool_size: int = 10, search_path: str | None = No
     return create_async_engine(
         url,
         async_creator=connect,
-        # JSONB columns (declarations, payloads, outbox events) in and out: orjson is about ten
-        # times faster than the standard library at both, and the pipeline does a lot of both.
+        # JSONB columns (declarations, payloads, outbox events) in and out: orjson does both in a
+        # fraction of the standard library's time, and the pipeline does a lot of both.
         json_serializer=json_text,
         json_deserializer=orjson.loads,
         pool_size=pool_size,
@@ -88,8 +88,8 @@ async def driver(engine: AsyncEngine, *, transaction: bool = True) -> AsyncItera
 
     For the statements on the paths every declaration takes (the intake, the credential read,
     the outbox relay, every consumer, the delivery worker): SQLAlchemy's statement handling costs
-    about three times what the driver does with a statement here (216 against 73 µs of CPU for a
-    one-row ``SELECT``). The rest (reads of the HTTP API, commands) stays with SQLAlchemy.
+    several times what the driver's does (BENCHMARKS.md). The rest (reads of the HTTP API,
+    commands) stays with SQLAlchemy.
     Parameters are numbered (``$1``); a JSONB value goes in as its JSON text and comes out
     decoded.
 

@@ -108,8 +108,8 @@ class DatabaseSpans(AsyncPGInstrumentor):
     """A client span for each statement run inside a trace being recorded, and none otherwise.
 
     The stock instrumentor works out each span's name and attributes and starts it whatever the
-    sampler then decides, for about 70 µs a statement here; with one trace in a hundred kept,
-    that was nearly all spent on spans nobody would see. A statement outside any span (the
+    sampler then decides; with one trace in a hundred kept, that CPU goes almost all to spans
+    nobody would see (BENCHMARKS.md). A statement outside any span (the
     outbox relay's poll, say) would have made a trace of its own: one span, with no story."""
 
     async def _do_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:

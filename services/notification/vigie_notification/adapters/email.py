@@ -54,10 +54,10 @@ class Email:
 def compose(notification_id: UUID, message: Message, *, sender: str, to: str) -> Email:
     """The message as MIME: text and HTML alternatives in UTF-8, in base64, and a subject in RFC
     2047 encoded words, whatever it holds (its line breaks become spaces). Written out directly:
-    the ``email`` package's classes and generator cost thirty times as much (0.77 ms a message,
-    against 0.02), which counts when a mass campaign has every agency's alert desk written to at
-    once. Addresses were validated where they entered (contract or directory); one that could
-    break a header out of its line is refused here all the same."""
+    the ``email`` package's classes and generator cost many times as much (BENCHMARKS.md), which
+    counts when a mass campaign has every agency's alert desk written to at once. Addresses were
+    validated where they entered (contract or directory); one that could break a header out of
+    its line is refused here all the same."""
     for address in (sender, to):
         if not _ADDRESS.fullmatch(address):
             raise ValueError(f"not an e-mail address to write in a header: {address!r}")
