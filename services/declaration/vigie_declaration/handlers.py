@@ -13,11 +13,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from vigie_contracts.declaration import ADMITTING, HELD, Category, DeclarationContent
 from vigie_contracts.events import (
@@ -34,15 +31,15 @@ from vigie_contracts.events import (
 from vigie_contracts.finess import parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, Departement
 from vigie_kit.access import secret_sha256
-from vigie_kit.db import insert_rows, json_text
-from vigie_kit.outbox import OUTBOX, add_events, outbox_message
+from vigie_kit.db import json_text
+from vigie_kit.outbox import add_events, outbox_message
 from vigie_kit.periods import period_bounds
 from vigie_kit.telemetry import trace_headers
 
-from .adapters import credentials
+from .adapters import credentials, declarations
+from .adapters.declarations import StatusFacts
 from .adapters.orm import (
     AuditEntry,
-    CampaignSize,
     Credential,
     Declaration,
     DeclarationNotification,
@@ -57,13 +54,6 @@ from .domain.privacy import redact
 from .domain.revision import apply_changes
 
 PRODUCER = "declaration"
-_DECLARATIONS = Declaration.__table__  # type: ignore[attr-defined]
-_NOTIFICATIONS = DeclarationNotification.__table__  # type: ignore[attr-defined]
-_TIMELINE = TimelineEntry.__table__  # type: ignore[attr-defined]
-_REVISIONS = DeclarationRevision.__table__  # type: ignore[attr-defined]
-_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
-_IDEMPOTENCY = IdempotencyKey.__table__  # type: ignore[attr-defined]
-_CAMPAIGN_SIZES = CampaignSize.__table__  # type: ignore[attr-defined]
 
 
 class UnknownDeclaration(LookupError):
@@ -133,7 +123,7 @@ def _request_hash(payload: dict[str, Any]) -> bytes:
 async def _replay(session: AsyncSession, caller: Caller, key: str | None, request_hash: bytes) -> IdempotencyKey | None:
     if key is None:
         return None
-    known = await session.get(IdempotencyKey, (caller.principal, key))
+    known = await declarations.remembered_key(session, caller.principal, key)
     if known is None:
         return None
     if known.request_hash != request_hash:
@@ -172,7 +162,7 @@ async def _audit(
     now: datetime,
     **detail: Any,
 ) -> None:
-    await session.execute(insert(_AUDIT), _audit_row(caller, action, declaration_id, revision, now, **detail))
+    await declarations.add_audit(session, _audit_row(caller, action, declaration_id, revision, now, **detail))
 
 
 async def record_denial(
@@ -258,7 +248,7 @@ async def submit_declarations(
     is not the same request."""
     now = now or datetime.now(UTC)
     answers: list[Accepted | Conflict | None] = [None] * len(submissions)
-    known = await _known_keys(connection, [s for s in submissions if s.idempotency_key is not None])
+    known = await declarations.known_keys(connection, sorted({k for k in map(_key_of, submissions) if k is not None}))
     first: dict[tuple[str, str], int] = {}  # the first of this list to use each key
     fresh: list[int] = []
     for index, submission in enumerate(submissions):
@@ -270,10 +260,10 @@ async def submit_declarations(
         elif key not in first:
             first[key] = index
             fresh.append(index)
-    serials = [row[0] for row in await connection.fetch(_SERIALS, len(fresh))] if fresh else []
+    serials = await declarations.next_serials(connection, len(fresh))
     # Written as rows: the ORM's unit of work (flush, identity map, generated ids read back) costs
     # more CPU, for objects nothing reads again.
-    declarations, revisions, timeline, audit, events, remembered = [], [], [], [], [], []
+    made, revisions, timeline, audit, events, remembered = [], [], [], [], [], []
     for index, serial in zip(fresh, serials, strict=True):
         submission = submissions[index]
         caller, clean = submission.caller, submission.content
@@ -294,7 +284,7 @@ async def submit_declarations(
             "updated_at": now,
         }
         declaration = Declaration(**row)
-        declarations.append(row)
+        made.append(row)
         revisions.append(_revision_row(caller, declaration, RevisionKind.initial, None, {}, submission.redacted, now))
         timeline.append(_submitted_entry(declaration, RevisionKind.initial, submission.redacted, now))
         audit.append(_audit_row(caller, "create", declaration.id, 1, now, redacted=submission.redacted))
@@ -306,16 +296,14 @@ async def submit_declarations(
         if submission.idempotency_key is not None:
             accepted.response = _accepted_body(accepted)
             remembered.append(_remembered_row(caller, submission.idempotency_key, submission.request_hash, accepted))
-    await insert_rows(
+    await declarations.add_declarations(
         connection,
-        [
-            (_DECLARATIONS, declarations),
-            (_REVISIONS, revisions),
-            (_TIMELINE, timeline),
-            (_AUDIT, audit),
-            (OUTBOX, events),
-            (_IDEMPOTENCY, remembered),
-        ],
+        declarations=made,
+        revisions=revisions,
+        timeline=timeline,
+        audit=audit,
+        events=events,
+        remembered=remembered,
     )
     # The same key twice in one list (a partner sending again before its first answer): the
     # later requests are answered as the first one was.
@@ -334,33 +322,6 @@ def _key_of(submission: Submission) -> tuple[str, str] | None:
     if submission.idempotency_key is None:
         return None
     return (submission.caller.principal, submission.idempotency_key)
-
-
-_SERIALS = "SELECT nextval('declaration_reference_seq') FROM generate_series(1, $1)"
-_KEY_COLUMNS = ("principal", "key", "request_hash", "declaration_id", "status_code", "response", "created_at")
-_DECLARATION_COLUMNS = tuple(_DECLARATIONS.c.keys())
-# The key's columns and the declaration's, under their own names (none is shared).
-_KNOWN_KEYS = (
-    "SELECT k.principal, k.key, k.request_hash, k.declaration_id, k.status_code, k.response, k.created_at, d.*"
-    " FROM idempotency_keys k JOIN declarations d ON d.id = k.declaration_id"
-    " WHERE (k.principal, k.key) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-)
-
-
-async def _known_keys(
-    connection: asyncpg.Connection, submissions: list[Submission]
-) -> dict[tuple[str, str], tuple[IdempotencyKey, Declaration]]:
-    """The Idempotency-Keys of ``submissions`` used before, with the declaration each made."""
-    keys = sorted({key for key in map(_key_of, submissions) if key is not None})
-    if not keys:
-        return {}
-    rows = await connection.fetch(_KNOWN_KEYS, [p for p, _ in keys], [k for _, k in keys])
-    known = {}
-    for row in rows:
-        remembered = IdempotencyKey(**{name: row[name] for name in _KEY_COLUMNS})
-        declaration = Declaration(**{name: row[name] for name in _DECLARATION_COLUMNS})
-        known[remembered.principal, remembered.key] = (remembered, declaration)
-    return known
 
 
 def _remembered_key(submission: Submission, accepted: Accepted) -> tuple[IdempotencyKey, Declaration]:
@@ -448,7 +409,7 @@ async def revise_declaration(
     Guarded against concurrent writers: the row is locked, and a revision based on anything but
     the current revision is refused, so no change is silently overwritten."""
     now = now or datetime.now(UTC)
-    declaration = await session.get(Declaration, declaration_id, with_for_update=True)
+    declaration = await declarations.declaration(session, declaration_id, to_change=True)
     if declaration is None:
         raise Denied(404, f"no declaration {declaration_id}")
     caller.check_revise(declaration.declared_by, declaration.finess, declaration.departement_code, declaration.id)
@@ -481,11 +442,11 @@ async def revise_declaration(
     declaration.status = DeclarationStatus.received
     declaration.updated_at = now
     declaration.redacted += sent.nir
-    await session.execute(
-        insert(_REVISIONS),
+    await declarations.add_revision(
+        session,
         _revision_row(caller, declaration, request.kind, request.based_on, sent.content, sent.nir, now),
+        _submitted_entry(declaration, request.kind, sent.nir, now),
     )
-    await session.execute(insert(_TIMELINE), [_submitted_entry(declaration, request.kind, sent.nir, now)])
     await _audit(session, caller, "revise", declaration.id, declaration.revision, now, kind=request.kind)
     acknowledgement = caller.acknowledgement(clean.declarant.email)
     await add_events(session, [_submitted_event(declaration, request.kind, clean, now, acknowledgement)])
@@ -493,56 +454,27 @@ async def revise_declaration(
     accepted.response = _accepted_body(accepted)
     if idempotency_key is not None:
         remembered = _remembered_row(caller, idempotency_key, request_hash, accepted)
-        await session.execute(insert(_IDEMPOTENCY), remembered)
+        await declarations.remember_key(session, remembered)
     return accepted
 
 
-@dataclass
-class _StatusFacts:
-    """What a declaration's status is decided from, besides its deliveries."""
-
-    id: UUID
-    revision: int
-    enriched_revision: int | None
-    ars_code: str | None
-    status: str
-    at: datetime | None = None  # when the latest fact applied to it occurred
-
-
-_LOCK = (
-    "SELECT id, revision, enriched_revision, ars->>'code', status FROM declarations"
-    " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
-)
-
-
-async def _lock(connection: asyncpg.Connection, ids: set[UUID]) -> dict[UUID, _StatusFacts]:
+async def _lock(connection: asyncpg.Connection, ids: set[UUID]) -> dict[UUID, StatusFacts]:
     """Lock the declarations a batch of downstream events is about, in one statement.
 
     Enrichment and delivery events are applied by two consumers at once; the row locks make each
     status decision see the other's committed facts, and taking them in id order keeps the two
     from deadlocking."""
-    rows = await connection.fetch(_LOCK, list(ids))
-    facts = {row[0]: _StatusFacts(*row) for row in rows}
+    facts = await declarations.lock_for_status(connection, ids)
     missing = ids - facts.keys()
     if missing:
         raise UnknownDeclaration(f"no declaration {', '.join(sorted(map(str, missing)))}")
     return facts
 
 
-_OUTCOMES_OF = (
-    "SELECT n.declaration_id, n.recipient_kind, n.recipient_code, n.outcome FROM declaration_notifications n"
-    " JOIN unnest($1::uuid[], $2::int[]) AS r(id, revision) ON n.declaration_id = r.id AND n.revision = r.revision"
-)
-_SET_STATUSES = (
-    "UPDATE declarations AS d SET status = v.status, updated_at = v.at"
-    " FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(id, status, at) WHERE d.id = v.id"
-)
-
-
-async def _refresh_statuses(connection: asyncpg.Connection, facts: dict[UUID, _StatusFacts]) -> list[dict[str, Any]]:
+async def _refresh_statuses(connection: asyncpg.Connection, facts: dict[UUID, StatusFacts]) -> list[dict[str, Any]]:
     """Decide again the status of each declaration from all its facts, and record the changes;
     returns the timeline entries of the declarations now notified."""
-    rows = await connection.fetch(_OUTCOMES_OF, [f.id for f in facts.values()], [f.revision for f in facts.values()])
+    rows = await declarations.outcomes_of(connection, [(f.id, f.revision) for f in facts.values()])
     deliveries: dict[UUID, list[tuple[RecipientKind, str, Outcome]]] = {}
     for declaration_id, kind, code, outcome in rows:
         deliveries.setdefault(declaration_id, []).append((RecipientKind(kind), code, Outcome(outcome)))
@@ -556,18 +488,8 @@ async def _refresh_statuses(connection: asyncpg.Connection, facts: dict[UUID, _S
             changes.append((f.id, status, f.at))
             if status is DeclarationStatus.notified:
                 notified.append(_entry(f.id, f.revision, "notified", f.at))
-    if changes:
-        await connection.execute(_SET_STATUSES, *(list(column) for column in zip(*changes, strict=True)))
+    await declarations.set_statuses(connection, changes)
     return notified
-
-
-# What enrichment concluded, for each declaration ($1), JSON as text.
-_CONCLUDE = (
-    "UPDATE declarations AS d SET enriched_revision = v.revision, departement = v.departement::jsonb,"
-    " region = v.region::jsonb, ars = v.ars::jsonb, severity = v.severity::jsonb, threat = v.threat::jsonb"
-    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
-    " AS v(id, revision, departement, region, ars, severity, threat) WHERE d.id = v.id"
-)
 
 
 async def record_enrichments(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
@@ -592,11 +514,10 @@ async def record_enrichments(connection: asyncpg.Connection, events: Sequence[De
             data.severity.model_dump_json() if data.severity else None,
             data.model_dump_json(include=_THREAT),
         )
-    if conclusions:
-        await connection.execute(_CONCLUDE, *(list(column) for column in zip(*conclusions.values(), strict=True)))
+    await declarations.conclude(connection, list(conclusions.values()))
     await _keep_campaign_sizes(connection, events)
     timeline += await _refresh_statuses(connection, facts)
-    await insert_rows(connection, [(_TIMELINE, timeline)])
+    await declarations.add_timeline(connection, timeline)
 
 
 _THREAT = {
@@ -608,11 +529,6 @@ _THREAT = {
     "structure_incidents_12_months",
     "declarant_view",
 }
-# A size told late (a replay, an older revision's event) never shrinks a campaign.
-_LARGER = (
-    "(id) DO UPDATE SET declarations = excluded.declarations, updated_at = excluded.updated_at"
-    " WHERE campaign_sizes.declarations < excluded.declarations"
-)
 
 
 async def _keep_campaign_sizes(connection: asyncpg.Connection, events: Sequence[DeclarationEnriched]) -> None:
@@ -629,14 +545,7 @@ async def _keep_campaign_sizes(connection: asyncpg.Connection, events: Sequence[
         # In id order: two batches growing the same campaigns lock their rows in the same order.
         for campaign, (size, at) in sorted(sizes.items())
     ]
-    await insert_rows(connection, [(_CAMPAIGN_SIZES, rows)], on_conflict=_LARGER)
-
-
-# Outcomes of one delivery arrive in order, but a replay must not rewind them.
-_LATER_OUTCOME = (
-    "(delivery_id) DO UPDATE SET outcome = excluded.outcome, attempt = excluded.attempt, at = excluded.at,"
-    " error = excluded.error WHERE declaration_notifications.attempt <= excluded.attempt"
-)
+    await declarations.keep_campaign_sizes(connection, rows)
 
 
 async def record_dispatches(connection: asyncpg.Connection, events: Sequence[NotificationDispatched]) -> None:
@@ -674,9 +583,9 @@ async def record_dispatches(connection: asyncpg.Connection, events: Sequence[Not
                 )
             )
         facts[event.declaration_id].at = event.occurred_at
-    await insert_rows(connection, [(_NOTIFICATIONS, list(latest.values()))], on_conflict=_LATER_OUTCOME)
+    await declarations.keep_latest_outcomes(connection, list(latest.values()))
     timeline += await _refresh_statuses(connection, facts)
-    await insert_rows(connection, [(_TIMELINE, timeline)])
+    await declarations.add_timeline(connection, timeline)
 
 
 @dataclass
@@ -692,37 +601,17 @@ class DeclarationRecord:
 async def read_declaration(
     session: AsyncSession, caller: Caller, declaration_id: UUID, *, now: datetime | None = None
 ) -> DeclarationRecord:
-    declaration = await session.get(Declaration, declaration_id)
+    declaration = await declarations.declaration(session, declaration_id)
     if declaration is None:
         # The same answer as out of scope for a partner, so that it learns nothing either way.
         raise Denied(404, f"no declaration {declaration_id}")
     caller.check_read(declaration.declared_by, declaration.region_code, declaration.id)
     await _audit(session, caller, "read", declaration.id, declaration.revision, now or datetime.now(UTC))
-    revisions = await session.scalars(
-        sa.select(DeclarationRevision)
-        .where(col(DeclarationRevision.declaration_id) == declaration_id)
-        .order_by(col(DeclarationRevision.revision))
-    )
-    notifications = await session.scalars(
-        sa.select(DeclarationNotification)
-        .where(col(DeclarationNotification.declaration_id) == declaration_id)
-        .order_by(
-            col(DeclarationNotification.revision),
-            col(DeclarationNotification.recipient_kind),
-            col(DeclarationNotification.recipient_code),
-            col(DeclarationNotification.channel),
-        )
-    )
-    timeline = await session.scalars(
-        sa.select(TimelineEntry)
-        .where(col(TimelineEntry.declaration_id) == declaration_id)
-        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-    )
     return DeclarationRecord(
         declaration,
-        list(revisions),
-        list(notifications),
-        list(timeline),
+        await declarations.revisions_of(session, declaration_id),
+        await declarations.notifications_of(session, declaration_id),
+        await declarations.timeline_of(session, declaration_id),
         await _campaign_sizes(session, declaration.threat),
     )
 
@@ -730,12 +619,7 @@ async def read_declaration(
 async def _campaign_sizes(session: AsyncSession, threat: dict[str, Any] | None) -> dict[UUID, int]:
     threat = threat or {}
     ids = {UUID(link["id"]) for link in [*threat.get("campaigns", []), threat.get("parent_incident")] if link}
-    if not ids:
-        return {}
-    rows = await session.execute(
-        sa.select(col(CampaignSize.id), col(CampaignSize.declarations)).where(col(CampaignSize.id).in_(ids))
-    )
-    return {campaign: int(size) for campaign, size in rows.tuples()}
+    return await declarations.campaign_sizes(session, ids)
 
 
 @dataclass(frozen=True)
@@ -783,37 +667,25 @@ async def list_declarations(
     limit: int,
 ) -> tuple[list[Declaration], str | None]:
     """A page of the declarations the caller may read, newest first, in a stable order."""
-    where: list[Any] = []
+    declared_by, region = None, filters.region
     if caller.kind is CredentialKind.partner:
-        where.append(col(Declaration.declared_by) == caller.principal)
+        declared_by = caller.principal
     elif caller.kind is CredentialKind.ars:
         if filters.region is not None and filters.region != caller.region_code:
             raise Denied(403, f"region {filters.region} is outside your region ({caller.region_code})")
-        where.append(col(Declaration.region_code) == caller.region_code)
-    if filters.region is not None:
-        where.append(col(Declaration.region_code) == filters.region)
+        region = caller.region_code
     lower, upper = period_bounds(filters.start, filters.end)
-    if lower is not None:
-        where.append(col(Declaration.received_at) >= lower)
-    if upper is not None:
-        where.append(col(Declaration.received_at) < upper)
-    if filters.category is not None:
-        where.append(col(Declaration.category) == filters.category)
-    if filters.status is not None:
-        where.append(col(Declaration.status) == filters.status)
-    if filters.finess is not None:
-        where.append(col(Declaration.finess) == filters.finess)
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor)
-        where.append(sa.tuple_(col(Declaration.received_at), col(Declaration.id)) < sa.tuple_(at, last_id))
-    rows = list(
-        await session.scalars(
-            sa.select(Declaration)
-            .where(*where)
-            .order_by(col(Declaration.received_at).desc(), col(Declaration.id).desc())
-            .limit(limit + 1)
-        )
+    wanted = declarations.Page(
+        declared_by=declared_by,
+        region=region,
+        received_from=lower,
+        received_before=upper,
+        category=filters.category,
+        status=filters.status,
+        finess=filters.finess,
+        after=decode_cursor(cursor) if cursor is not None else None,
     )
+    rows = await declarations.page_of_declarations(session, wanted, limit + 1)
     page, more = rows[:limit], len(rows) > limit
     await _audit(
         session,
@@ -830,14 +702,9 @@ async def list_declarations(
 
 async def audit_trail(session: AsyncSession, caller: Caller, declaration_id: UUID) -> list[AuditEntry]:
     caller.check_audit()
-    if await session.get(Declaration, declaration_id) is None:
+    if await declarations.declaration(session, declaration_id) is None:
         raise Denied(404, f"no declaration {declaration_id}")
-    entries = await session.scalars(
-        sa.select(AuditEntry)
-        .where(col(AuditEntry.declaration_id) == declaration_id)
-        .order_by(col(AuditEntry.at), col(AuditEntry.id))
-    )
-    return list(entries)
+    return await declarations.audit_entries(session, declaration_id)
 
 
 async def create_credential(
