@@ -7,9 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from vigie_declaration.domain.access import ANY_DEPARTEMENT, Caller, CredentialKind, Denied
-from vigie_declaration.domain.revision import RevisionRefused, apply_changes
+from vigie_declaration.domain.revision import RevisionCreate, RevisionRefused, apply_changes
 from vigie_declaration.entrypoints.ratelimit import RateLimiter
-from vigie_declaration.handlers import RevisionCreate
 
 CURRENT: dict[str, Any] = {
     "structure": {

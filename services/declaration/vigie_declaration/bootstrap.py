@@ -11,11 +11,12 @@ from vigie_kit.http import document
 from vigie_kit.service import Service
 
 from .config import DeclarationSettings
+from .domain.revision import RevisionCreate
 from .entrypoints import events, http
 from .entrypoints.admission import IntakeAdmission
 from .entrypoints.metrics import IntakeMetrics
 from .entrypoints.ratelimit import RateLimiter
-from .handlers import RevisionCreate, submit_declarations
+from .handlers import submit_declarations
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

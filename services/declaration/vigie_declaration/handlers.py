@@ -2,7 +2,6 @@
 a session in a transaction for an HTTP route, the driver's connection in one for the intake's
 group commit and for an event subscription."""
 
-import base64
 import hashlib
 import json
 import secrets
@@ -13,7 +12,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vigie_contracts.declaration import ADMITTING, HELD, Category, DeclarationContent
@@ -51,7 +50,7 @@ from .domain.access import Acknowledgement, Caller, CredentialKind, Denied
 from .domain.credentials import PREFIX, InvalidCredential, check_principal, credential_scope, slug
 from .domain.declaration import DeclarationStatus, reference, status_of
 from .domain.privacy import redact
-from .domain.revision import apply_changes
+from .domain.revision import RevisionCreate, apply_changes
 
 PRODUCER = "declaration"
 
@@ -73,37 +72,6 @@ class InvalidRevision(Exception):
     def __init__(self, error: ValidationError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-class RevisionCreate(BaseModel):
-    """A new revision: what kind of report it is, the revision it was written against, and the
-    fields that changed (objects are merged field by field, lists replaced)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "notification",
-                    "based_on": 1,
-                    "changes": {"status": "contained", "impacts": {"patient_safety": "none"}},
-                }
-            ]
-        },
-    )
-
-    kind: RevisionKind = Field(description="early_warning, notification, final_report or update")
-    based_on: int = Field(ge=1, le=1_000_000, description="the revision the changes were written against")
-    changes: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("kind")
-    @classmethod
-    def _a_revision_kind(cls, kind: RevisionKind) -> RevisionKind:
-        if kind is RevisionKind.initial:
-            raise ValueError(
-                "'initial' is the first submission; a revision is early_warning, notification, final_report or update"
-            )
-        return kind
 
 
 @dataclass
@@ -632,41 +600,16 @@ class ListFilters:
     finess: str | None = None
 
 
-class InvalidCursor(ValueError):
-    pass
-
-
-def encode_cursor(declaration: Declaration) -> str:
-    raw = json.dumps([declaration.received_at.isoformat(), str(declaration.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, declaration_id = json.loads(raw)
-        when, last = datetime.fromisoformat(at), UUID(declaration_id)
-    except (ValueError, TypeError) as error:
-        raise InvalidCursor("cursor: not a cursor this API gave out") from error
-    # A cursor is a declaration's receipt: an instant the database holds, in this century.
-    if when.tzinfo is None or not _FIRST_RECEIPT <= when <= _LAST_RECEIPT:
-        raise InvalidCursor("cursor: not a cursor this API gave out")
-    return when, last
-
-
-_FIRST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
-_LAST_RECEIPT = datetime(2100, 1, 1, tzinfo=UTC)
-
-
 async def list_declarations(
     session: AsyncSession,
     caller: Caller,
     filters: ListFilters,
     *,
-    cursor: str | None,
+    after: tuple[datetime, UUID] | None,
     limit: int,
-) -> tuple[list[Declaration], str | None]:
-    """A page of the declarations the caller may read, newest first, in a stable order."""
+) -> tuple[list[Declaration], bool]:
+    """A page of the declarations the caller may read, newest first, in a stable order, after
+    the (received_at, id) of the previous page's last; and whether more follow."""
     declared_by, region = None, filters.region
     if caller.kind is CredentialKind.partner:
         declared_by = caller.principal
@@ -683,7 +626,7 @@ async def list_declarations(
         category=filters.category,
         status=filters.status,
         finess=filters.finess,
-        after=decode_cursor(cursor) if cursor is not None else None,
+        after=after,
     )
     rows = await declarations.page_of_declarations(session, wanted, limit + 1)
     page, more = rows[:limit], len(rows) > limit
@@ -697,7 +640,7 @@ async def list_declarations(
         filters={k: str(v) for k, v in filters.__dict__.items() if v is not None},
         count=len(page),
     )
-    return page, encode_cursor(page[-1]) if more and page else None
+    return page, more
 
 
 async def audit_trail(session: AsyncSession, caller: Caller, declaration_id: UUID) -> list[AuditEntry]:

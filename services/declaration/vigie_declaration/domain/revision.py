@@ -2,6 +2,10 @@
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vigie_contracts.events import RevisionKind
+
 # Objects whose fields a revision may change one by one; everything else (lists included) is
 # replaced as a whole when a revision names it.
 _MERGED = ("structure", "declarant", "impacts", "provider", "cert_contact", "complaint", "personal_data")
@@ -33,3 +37,34 @@ def apply_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
         else:
             revised[key] = value
     return revised
+
+
+class RevisionCreate(BaseModel):
+    """A new revision: what kind of report it is, the revision it was written against, and the
+    fields that changed (objects are merged field by field, lists replaced)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "notification",
+                    "based_on": 1,
+                    "changes": {"status": "contained", "impacts": {"patient_safety": "none"}},
+                }
+            ]
+        },
+    )
+
+    kind: RevisionKind = Field(description="early_warning, notification, final_report or update")
+    based_on: int = Field(ge=1, le=1_000_000, description="the revision the changes were written against")
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _a_revision_kind(cls, kind: RevisionKind) -> RevisionKind:
+        if kind is RevisionKind.initial:
+            raise ValueError(
+                "'initial' is the first submission; a revision is early_warning, notification, final_report or update"
+            )
+        return kind

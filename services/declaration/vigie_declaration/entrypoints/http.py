@@ -5,6 +5,7 @@ way a body can be wrong (too large, not UTF-8, not JSON, not a declaration) gets
 problem+json answer. Routes translate and delegate; the rules live in the handlers and domain.
 """
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -48,15 +49,13 @@ from ..config import DeclarationSettings
 from ..domain.access import Caller, CredentialKind, Denied
 from ..domain.deadlines import deadlines
 from ..domain.declaration import DeclarationStatus
-from ..domain.revision import RevisionRefused
+from ..domain.revision import RevisionCreate, RevisionRefused
 from ..handlers import (
     Accepted,
     Conflict,
     DeclarationRecord,
-    InvalidCursor,
     InvalidRevision,
     ListFilters,
-    RevisionCreate,
     Submission,
     audit_trail,
     list_declarations,
@@ -521,6 +520,32 @@ def _problem(error: Exception) -> Problem:
     raise error
 
 
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(declaration: Declaration) -> str:
+    raw = json.dumps([declaration.received_at.isoformat(), str(declaration.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, declaration_id = json.loads(raw)
+        when, last = datetime.fromisoformat(at), UUID(declaration_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("cursor: not a cursor this API gave out") from error
+    # A cursor is a declaration's receipt: an instant the database holds, in this century.
+    if when.tzinfo is None or not _FIRST_RECEIPT <= when <= _LAST_RECEIPT:
+        raise InvalidCursor("cursor: not a cursor this API gave out")
+    return when, last
+
+
+_FIRST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
+_LAST_RECEIPT = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 async def _replaying_a_race(idempotency_key: str | None, write: Callable[[], Awaitable[A]]) -> A:
     """``write()``; once more if a concurrent request with the same Idempotency-Key committed
     first (the key's row refused ours): ours is then a replay of that one."""
@@ -732,7 +757,9 @@ async def list_(
     filters = ListFilters(region=region, start=start, end=end, category=category, status=status, finess=finess)
     try:
         async with unit_of_work(sessions) as session:
-            page, next_cursor = await list_declarations(session, caller, filters, cursor=cursor, limit=limit)
+            after = decode_cursor(cursor) if cursor is not None else None
+            page, more = await list_declarations(session, caller, filters, after=after, limit=limit)
+            next_cursor = encode_cursor(page[-1]) if more and page else None
     except Denied as error:
         async with unit_of_work(sessions) as session:
             await record_denial(session, caller, "list", error, region=region)
