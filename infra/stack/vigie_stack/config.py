@@ -187,7 +187,7 @@ def profile(name: str) -> StackConfig:
 # Each profile owns a digit d, so that several stacks run side by side: Kafka d9092-d9094 (a
 # cluster's other nodes ten and twenty above), PostgreSQL d5432, Zipkin d9411, the stand-in
 # receiver 8d90, the mail server 8d25 and the four services 8d00-8d03.
-_PROFILE_DIGITS = {"dev": 1, "test": 2, "bench": 3, "chaos": 4}
+_PROFILE_DIGITS = {"dev": 1, "test": 2, "bench": 3, "chaos": 4, "service": 5}
 # The fault run is about the cluster: three nodes, two instances of each service, from the start.
 _PROFILE_SHAPES = {"chaos": (3, 2)}
 

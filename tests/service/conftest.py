@@ -1,0 +1,50 @@
+"""The service-layer tier: each service's use cases against a real PostgreSQL server of their
+own (profile ``service``), without Kafka or the other services. Each test gets an empty database
+of its service's role, migrated to the head: seconds, where the end-to-end tier takes minutes."""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vigie_declaration.bootstrap import MIGRATIONS as DECLARATION
+from vigie_kit.db import migrate
+from vigie_notification.bootstrap import MIGRATIONS as NOTIFICATION
+from vigie_stack.config import profile
+from vigie_stack.stack import Stack
+
+from ..support.pipeline import scratch_database
+
+Database = tuple[AsyncEngine, asyncpg.Connection]
+
+
+@pytest.fixture(scope="session")
+def database_server() -> Iterator[Stack]:
+    stack = Stack(profile("service"))
+    stack.reset()  # every run starts from an empty state
+    stack.config.state.mkdir(parents=True)
+    stack.postgres.start()
+    stack.postgres.provision()
+    yield stack
+    stack.postgres.stop()
+
+
+async def _migrated(stack: Stack, service: str, migrations: Path) -> AsyncIterator[Database]:
+    async with scratch_database(stack, service) as (engine, connection):
+        await migrate(engine, migrations)
+        yield engine, connection
+
+
+@pytest_asyncio.fixture
+async def declaration_db(database_server: Stack) -> AsyncIterator[Database]:
+    async for database in _migrated(database_server, "declaration", DECLARATION):
+        yield database
+
+
+@pytest_asyncio.fixture
+async def notification_db(database_server: Stack) -> AsyncIterator[Database]:
+    async for database in _migrated(database_server, "notification", NOTIFICATION):
+        yield database
