@@ -11,10 +11,12 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vigie_declaration.bootstrap import MIGRATIONS as DECLARATION
+from vigie_enrichment.bootstrap import MIGRATIONS as ENRICHMENT
 from vigie_kit.db import migrate
 from vigie_notification.bootstrap import MIGRATIONS as NOTIFICATION
 from vigie_stack.config import profile
 from vigie_stack.stack import Stack
+from vigie_stats.bootstrap import MIGRATIONS as STATS
 
 from ..support.pipeline import scratch_database
 
@@ -47,4 +49,16 @@ async def declaration_db(database_server: Stack) -> AsyncIterator[Database]:
 @pytest_asyncio.fixture
 async def notification_db(database_server: Stack) -> AsyncIterator[Database]:
     async for database in _migrated(database_server, "notification", NOTIFICATION):
+        yield database
+
+
+@pytest_asyncio.fixture
+async def enrichment_db(database_server: Stack) -> AsyncIterator[Database]:
+    async for database in _migrated(database_server, "enrichment", ENRICHMENT):
+        yield database
+
+
+@pytest_asyncio.fixture
+async def stats_db(database_server: Stack) -> AsyncIterator[Database]:
+    async for database in _migrated(database_server, "stats", STATS):
         yield database
