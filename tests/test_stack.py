@@ -30,11 +30,11 @@ def _config(tmp_path: Path, *, brokers: int, instances: int) -> StackConfig:
 def test_a_cluster_gives_each_node_and_each_instance_ports_of_its_own(tmp_path: Path) -> None:
     config = _config(tmp_path, brokers=3, instances=2)
     assert [config.node_ports(n) for n in range(3)] == [
-        (49092, 49094, 49093),
-        (49102, 49104, 49103),
-        (49112, 49114, 49113),
+        (32092, 32094, 32093),
+        (32102, 32104, 32103),
+        (32112, 32114, 32113),
     ]
-    assert config.kafka_secure_bootstrap == "127.0.0.1:49094,127.0.0.1:49104,127.0.0.1:49114"
+    assert config.kafka_secure_bootstrap == "127.0.0.1:32094,127.0.0.1:32104,127.0.0.1:32114"
     assert (config.replication_factor, config.min_insync_replicas) == (3, 2)
     assert [config.instance_port("declaration", n) for n in range(2)] == [8410, 8420]
     alone = _config(tmp_path, brokers=1, instances=1)
@@ -73,3 +73,20 @@ def test_the_balancer_retries_a_post_only_with_its_idempotency_key(tmp_path: Pat
     command = [haproxy(), "-c", "-f", str(tmp_path / "haproxy.cfg")]
     checked = subprocess.run(command, check=False, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_no_profile_listens_where_outgoing_connections_take_their_ports() -> None:
+    """Linux gives outgoing connections local ports from 32768 (ip_local_port_range): a stack
+    listening there may find its port taken by one of its own clients. And two profiles never
+    share a port, so that the tests, the demo, the bench and the fault run can run side by side."""
+    owner: dict[int, str] = {}
+    for name in ("dev", "test", "bench", "chaos", "service"):
+        config = dataclasses.replace(profile(name), brokers=3, instances=MAX_INSTANCES)
+        ports = {p for n in range(3) for p in config.node_ports(n)}
+        ports |= {config.instance_port(s, n) for s in config.service_ports for n in range(MAX_INSTANCES)}
+        ports |= {config.postgres_port, config.receiver_port, config.smtp_port, config.zipkin_port}
+        ports |= set(config.service_ports.values())
+        assert max(ports) < 32768, name
+        shared = {port: owner[port] for port in ports if port in owner}
+        assert not shared, (name, shared)
+        owner |= dict.fromkeys(ports, name)

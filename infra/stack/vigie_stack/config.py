@@ -184,10 +184,21 @@ def profile(name: str) -> StackConfig:
     return config
 
 
-# Each profile owns a digit d, so that several stacks run side by side: Kafka d9092-d9094 (a
-# cluster's other nodes ten and twenty above), PostgreSQL d5432, Zipkin d9411, the stand-in
-# receiver 8d90, the mail server 8d25 and the four services 8d00-8d03.
+# Each profile owns a number d, so that several stacks run side by side: the four services on
+# 8d00-8d03, the stand-in receiver on 8d90, the mail server on 8d25, and Kafka (a cluster's other
+# nodes ten and twenty above), PostgreSQL and Zipkin in a block of their own. Every port is below
+# 32768, where Linux starts handing out the local ports of outgoing connections: a listener
+# there may find its port taken by a client's connection (a fault run once could not start its
+# Kafka node for that).
 _PROFILE_DIGITS = {"dev": 1, "test": 2, "bench": 3, "chaos": 4, "service": 5}
+# (Kafka's first port, PostgreSQL, Zipkin) of each profile.
+_PROFILE_BLOCKS = {
+    "dev": (19092, 15432, 19411),
+    "test": (29092, 25432, 29411),
+    "bench": (31092, 31432, 31411),
+    "chaos": (32092, 32432, 32411),
+    "service": (30092, 30432, 30411),
+}
 # The fault run is about the cluster: three nodes, two instances of each service, from the start.
 _PROFILE_SHAPES = {"chaos": (3, 2)}
 
@@ -196,16 +207,17 @@ def _ports(name: str) -> StackConfig:
     if name not in _PROFILE_DIGITS:
         raise ValueError(f"unknown stack profile {name!r}")
     d = _PROFILE_DIGITS[name]
+    kafka, postgres, zipkin = _PROFILE_BLOCKS[name]
     brokers, instances = _PROFILE_SHAPES.get(name, (1, 1))
     return StackConfig(
         name=name,
         root=repository_root(),
-        kafka_port=int(f"{d}9092"),
-        controller_port=int(f"{d}9093"),
-        kafka_secure_port=int(f"{d}9094"),
-        postgres_port=int(f"{d}5432"),
+        kafka_port=kafka,
+        controller_port=kafka + 1,
+        kafka_secure_port=kafka + 2,
+        postgres_port=postgres,
         receiver_port=int(f"8{d}90"),
-        zipkin_port=int(f"{d}9411"),
+        zipkin_port=zipkin,
         smtp_port=int(f"8{d}25"),
         service_ports={service: int(f"8{d}0{i}") for i, service in enumerate(SERVICES)},
         brokers=brokers,
