@@ -4,6 +4,7 @@ of its service's role, migrated to the head: seconds, where the end-to-end tier 
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -34,31 +35,19 @@ def database_server() -> Iterator[Stack]:
     stack.postgres.stop()
 
 
-async def _migrated(stack: Stack, service: str, migrations: Path) -> AsyncIterator[Database]:
-    async with scratch_database(stack, service) as (engine, connection):
-        await migrate(engine, migrations)
-        yield engine, connection
+def _database_of(service: str, migrations: Path) -> Any:
+    """A fixture: an empty database of ``service``'s role, migrated to the head, dropped after."""
+
+    @pytest_asyncio.fixture
+    async def database(database_server: Stack) -> AsyncIterator[Database]:
+        async with scratch_database(database_server, service) as (engine, connection):
+            await migrate(engine, migrations)
+            yield engine, connection
+
+    return database
 
 
-@pytest_asyncio.fixture
-async def declaration_db(database_server: Stack) -> AsyncIterator[Database]:
-    async for database in _migrated(database_server, "declaration", DECLARATION):
-        yield database
-
-
-@pytest_asyncio.fixture
-async def notification_db(database_server: Stack) -> AsyncIterator[Database]:
-    async for database in _migrated(database_server, "notification", NOTIFICATION):
-        yield database
-
-
-@pytest_asyncio.fixture
-async def enrichment_db(database_server: Stack) -> AsyncIterator[Database]:
-    async for database in _migrated(database_server, "enrichment", ENRICHMENT):
-        yield database
-
-
-@pytest_asyncio.fixture
-async def stats_db(database_server: Stack) -> AsyncIterator[Database]:
-    async for database in _migrated(database_server, "stats", STATS):
-        yield database
+declaration_db = _database_of("declaration", DECLARATION)
+enrichment_db = _database_of("enrichment", ENRICHMENT)
+notification_db = _database_of("notification", NOTIFICATION)
+stats_db = _database_of("stats", STATS)

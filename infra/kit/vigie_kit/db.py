@@ -274,6 +274,19 @@ class _Waiting(Generic[T, R]):
     context: contextvars.Context
 
 
+@asynccontextmanager
+async def command_session(database_url: str, migrations: Path) -> AsyncIterator[AsyncSession]:
+    """A service's command (``credentials create``, ``intel load``, ``deliveries replay``): its
+    database migrated first, then one unit of work on a connection of its own, closed after."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        await migrate(engine, migrations)
+        async with unit_of_work(sessions(engine)) as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 async def migrate(engine: AsyncEngine, migrations: Path, *, revision: str = "head") -> None:
     """Upgrade the service's database to the newest revision of its own migrations (or to
     ``revision``, to check a migration on data made before it). A running service migrates in a

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+from vigie_kit.db import command_session
 
 from ..bootstrap import MIGRATIONS
 from ..config import DeclarationSettings
@@ -138,17 +138,12 @@ _ACTIONS = {"create": _create, "list": _list, "revoke": _revoke}
 
 
 async def run(args: argparse.Namespace) -> int:
-    settings = DeclarationSettings()
-    engine = create_engine(settings.database_url, pool_size=1)
     try:
-        await migrate(engine, MIGRATIONS)
-        async with unit_of_work(sessions(engine)) as session:
+        async with command_session(DeclarationSettings().database_url, MIGRATIONS) as session:
             return await _ACTIONS[args.action](session, args)
     except InvalidCredential as error:
         _print(f"error: {error}")
         return 2
-    finally:
-        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

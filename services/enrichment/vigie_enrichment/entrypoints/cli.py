@@ -14,7 +14,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+from vigie_kit.db import command_session
 
 from ..adapters.feeds import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
 from ..adapters.intel import load, sources
@@ -70,20 +70,15 @@ async def run(args: argparse.Namespace) -> int:
         except InvalidIntel as error:
             _print(f"refused, nothing loaded: {error}")
             return 2
-    engine = create_engine(EnrichmentSettings().database_url, pool_size=1)
-    try:
-        await migrate(engine, MIGRATIONS)
-        async with unit_of_work(sessions(engine)) as session:
-            if args.action == "sources":
-                for row in await sources(session):
-                    _print(
-                        f"{row['source']:<28} {row['kind']:<5} {row['indicators']:>8} indicators"
-                        f" {row['vulnerabilities']:>6} CVEs  loaded {row['loaded_at']:%Y-%m-%d %H:%M}"
-                    )
-                return 0
-            reports = [await load(session, source, batch) for source, batch in batches]  # type: ignore[arg-type]
-    finally:
-        await engine.dispose()
+    async with command_session(EnrichmentSettings().database_url, MIGRATIONS) as session:
+        if args.action == "sources":
+            for row in await sources(session):
+                _print(
+                    f"{row['source']:<28} {row['kind']:<5} {row['indicators']:>8} indicators"
+                    f" {row['vulnerabilities']:>6} CVEs  loaded {row['loaded_at']:%Y-%m-%d %H:%M}"
+                )
+            return 0
+        reports = [await load(session, source, batch) for source, batch in batches]  # type: ignore[arg-type]
     for report in reports:
         if args.json:
             _print(json.dumps(report.__dict__))

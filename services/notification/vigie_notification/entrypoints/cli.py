@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import SecretStr, ValidationError
 
-from vigie_kit.db import create_engine, migrate, sessions, unit_of_work
+from vigie_kit.db import command_session
 
 from ..bootstrap import MIGRATIONS, smtp_server
 from ..config import NotificationSettings
@@ -114,23 +114,18 @@ def _directory_command(args: argparse.Namespace, settings: NotificationSettings)
 
 
 async def _deliveries_command(args: argparse.Namespace, settings: NotificationSettings) -> int:
-    engine = create_engine(settings.database_url, pool_size=1)
-    try:
-        await migrate(engine, MIGRATIONS)
-        async with unit_of_work(sessions(engine)) as session:
-            if args.action == "failed":
-                for d in await failed_deliveries(session, limit=args.limit):
-                    _print(
-                        f"{d.id}  {d.reference} r{d.revision}  {d.recipient_code}/{d.channel}"
-                        f"  {d.attempts} attempts  {d.updated_at:%Y-%m-%d %H:%M}  {d.last_error}"
-                    )
-                return 0
-            if not args.all and not args.ids:
-                _print("name the deliveries to replay, or --all")
-                return 2
-            replayed = await replay_deliveries(session, None if args.all else args.ids)
-    finally:
-        await engine.dispose()
+    async with command_session(settings.database_url, MIGRATIONS) as session:
+        if args.action == "failed":
+            for d in await failed_deliveries(session, limit=args.limit):
+                _print(
+                    f"{d.id}  {d.reference} r{d.revision}  {d.recipient_code}/{d.channel}"
+                    f"  {d.attempts} attempts  {d.updated_at:%Y-%m-%d %H:%M}  {d.last_error}"
+                )
+            return 0
+        if not args.all and not args.ids:
+            _print("name the deliveries to replay, or --all")
+            return 2
+        replayed = await replay_deliveries(session, None if args.all else args.ids)
     _print(f"Replaying {len(replayed)} deliveries.")
     return 0
 
