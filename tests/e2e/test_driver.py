@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vigie_kit.consumer import is_transient
 from vigie_kit.db import create_engine, driver, insert_rows
+from vigie_kit.errors import is_transient
 from vigie_stack.stack import Stack
 
 _METADATA = sa.MetaData()

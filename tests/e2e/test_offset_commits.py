@@ -18,8 +18,9 @@ from faststream.kafka import KafkaBroker
 
 from vigie_contracts.events import Envelope
 from vigie_contracts.topics import TopicSpec
-from vigie_kit.consumer import COMMIT_SECONDS, Retry, Subscription, subscribe
+from vigie_kit.consumer import COMMIT_SECONDS, Subscription, subscribe
 from vigie_kit.db import create_engine
+from vigie_kit.errors import Retry
 from vigie_stack.stack import Stack
 
 TOPIC = TopicSpec(f"tests.commits.{uuid4().hex[:8]}", partitions=2)

@@ -21,31 +21,29 @@ from vigie_contracts.events import (
     Recipient,
     RecipientKind,
 )
-from vigie_kit.consumer import Retry, is_transient
+from vigie_kit.errors import Retry, is_transient
 from vigie_kit.http import field_path
 from vigie_kit.outbox import outbox_message
 from vigie_kit.telemetry import JsonLogFormatter, context_from_headers
 
 
-class _PgError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
-def _dbapi(error_type: type[sqlalchemy.exc.DBAPIError], sqlstate: str) -> sqlalchemy.exc.DBAPIError:
-    return error_type("SELECT 1", {}, _PgError(sqlstate))
+def _wrapped(kind: type[sqlalchemy.exc.DBAPIError], error: Exception) -> sqlalchemy.exc.DBAPIError:
+    """``error`` as SQLAlchemy's asyncpg dialect hands it on: the dialect's own error raised from
+    the driver's, wrapped (tests/service/test_errors.py has the real ones, from a real server)."""
+    adapted = Exception(type(error).__name__)
+    adapted.__cause__ = error
+    return kind("SELECT 1", {}, adapted)
 
 
 def test_outages_are_transient_and_bad_data_is_not() -> None:
     assert is_transient(Retry("not yet"))
     assert is_transient(ConnectionRefusedError())
     assert is_transient(KafkaConnectionError())
-    assert is_transient(_dbapi(sqlalchemy.exc.OperationalError, "08006"))  # connection failure
-    assert is_transient(_dbapi(sqlalchemy.exc.OperationalError, "57P01"))  # admin shutdown
-    assert is_transient(_dbapi(sqlalchemy.exc.DBAPIError, "40001"))  # serialization failure
-    assert not is_transient(_dbapi(sqlalchemy.exc.IntegrityError, "23505"))  # unique violation
-    assert not is_transient(_dbapi(sqlalchemy.exc.DataError, "22001"))  # value too long
+    assert is_transient(_wrapped(sqlalchemy.exc.OperationalError, asyncpg.ConnectionFailureError()))  # 08006
+    assert is_transient(_wrapped(sqlalchemy.exc.OperationalError, asyncpg.AdminShutdownError()))  # 57P01
+    assert is_transient(_wrapped(sqlalchemy.exc.DBAPIError, asyncpg.SerializationError()))  # 40001
+    assert not is_transient(_wrapped(sqlalchemy.exc.IntegrityError, asyncpg.UniqueViolationError()))  # 23505
+    assert not is_transient(_wrapped(sqlalchemy.exc.DataError, asyncpg.StringDataRightTruncationError()))  # 22001
     assert not is_transient(ValueError("bad"))
     assert not is_transient(KeyError("x"))
 

@@ -23,7 +23,6 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
-import sqlalchemy.exc
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
@@ -38,6 +37,7 @@ from vigie_contracts.events import BaseEnvelope, Envelope
 from vigie_contracts.topics import TopicSpec
 
 from .db import driver
+from .errors import is_transient
 from .metrics import CONSUMER_LAG, DEAD_LETTERED, EVENTS_PROCESSED, HANDLER_DURATION
 from .telemetry import DECLARATION_ID, context_from_headers
 
@@ -48,9 +48,6 @@ E = TypeVar("E", bound=BaseEnvelope)
 Handler = Callable[[asyncpg.Connection, E], Awaitable[None]]
 BatchHandler = Callable[[asyncpg.Connection, Sequence[E]], Awaitable[None]]
 
-# SQLSTATE classes that mean "try again later", not "this message is bad": connection
-# exceptions, transaction rollbacks (serialization, deadlock), resources, operator intervention.
-_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _MAX_REASON = 2000
 SLICE = 100  # events decoded and applied at once, in one transaction
 COMMIT_SECONDS = 0.5  # how long the offsets of applied events may wait to be committed
@@ -61,38 +58,6 @@ _RECORD_PROCESSED = (
 )
 # The process span of each event of the batch a batch handler is applying, by event id.
 _BATCH_SPANS: contextvars.ContextVar[dict[UUID, Span]] = contextvars.ContextVar("batch_spans", default={})  # noqa: B039 - never mutated
-
-
-class Retry(Exception):
-    """Raised by a handler when an event cannot be applied yet; it will be delivered again."""
-
-
-def is_transient(error: BaseException) -> bool:
-    if isinstance(error, Retry | OSError | TimeoutError | KafkaError):
-        return True
-    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.InternalClientError):
-        return _driver_transient(error)
-    if isinstance(error, sqlalchemy.exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        if sqlstate is None:
-            return isinstance(error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
-        return str(sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
-    return isinstance(error, sqlalchemy.exc.TimeoutError | sqlalchemy.exc.DisconnectionError)
-
-
-def _driver_transient(error: asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.InternalClientError) -> bool:
-    """An error on the driver's own connection (``db.driver``)."""
-    if isinstance(error, asyncpg.PostgresError):
-        return str(error.sqlstate).startswith(_TRANSIENT_SQLSTATE_CLASSES)
-    if isinstance(error, asyncpg.InternalClientError):
-        # The driver lost track of its connection's state: a server process ended under a
-        # statement being sent, say. The connection is dropped (``db.driver``); a new one will do.
-        return True
-    # The connection closed under us, or one of its operations was still under way; not a value
-    # the driver could not encode (DataError) nor a misconfiguration: those are ValueErrors.
-    return not isinstance(error, ValueError)
 
 
 @dataclass(frozen=True)

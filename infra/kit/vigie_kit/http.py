@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
-import asyncpg
-import sqlalchemy.exc
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from .consumer import is_transient
 from .db import Sessions
+from .errors import OUTAGES, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -139,18 +137,6 @@ def validation_problem(error: ValidationError | RequestValidationError, what: st
     )
 
 
-_OUTAGES: tuple[type[Exception], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    sqlalchemy.exc.DBAPIError,
-    sqlalchemy.exc.TimeoutError,
-    sqlalchemy.exc.DisconnectionError,
-)
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_: Request, error: Exception) -> ProblemResponse:
         assert isinstance(error, Problem)
@@ -187,7 +173,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # The errors of an unreachable database or broker, by their classes: answered here, where
     # the answer is the end of it. A handler of Exception alone answers too, but the server then
     # logs the error again with its traceback, as if nothing had handled it.
-    for kind in _OUTAGES:
+    for kind in OUTAGES:
         app.add_exception_handler(kind, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)
 

@@ -22,8 +22,9 @@ from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .access import FailedAttempts, SecretsStayOutOfUrls, bearer_secret, client_address, same_secret
-from .consumer import BatchProcessor, E, Subscription, is_transient, subscribe
+from .consumer import BatchProcessor, E, Subscription, subscribe
 from .db import Sessions, create_engine, sessions
+from .errors import is_transient
 from .http import Problem, health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
 from .metrics import CONSUMER_LAG, Refresh, metrics_router

@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from vigie_contracts.declaration import DeclarationContent
-from vigie_kit.consumer import is_transient
 from vigie_kit.db import GroupCommit, driver
+from vigie_kit.errors import is_transient
 from vigie_kit.http import document
 from vigie_kit.service import Service
 

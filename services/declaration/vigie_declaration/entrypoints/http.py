@@ -14,7 +14,6 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-import sqlalchemy.exc
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry import trace
@@ -39,6 +38,7 @@ from vigie_contracts.finess import InvalidFiness, parse_finess
 from vigie_contracts.territory import DEPARTEMENTS, REGIONS
 from vigie_kit.access import FailedAttempts, client_address
 from vigie_kit.db import GroupCommit, driver, unit_of_work
+from vigie_kit.errors import is_unique_violation
 from vigie_kit.http import PROBLEM_JSON, Problem, SessionsDep, field_errors, validation_problem
 from vigie_kit.periods import InvalidPeriod
 from vigie_kit.telemetry import DECLARATION_ID, DECLARATION_REFERENCE
@@ -551,8 +551,8 @@ async def _replaying_a_race(idempotency_key: str | None, write: Callable[[], Awa
     first (the key's row refused ours): ours is then a replay of that one."""
     try:
         return await write()
-    except (sqlalchemy.exc.IntegrityError, asyncpg.IntegrityConstraintViolationError):
-        if idempotency_key is None:
+    except Exception as error:
+        if idempotency_key is None or not is_unique_violation(error):
             raise
     return await write()
 
