@@ -36,7 +36,9 @@ lint:
 	@$(RUN) ruff format --check .
 	@$(RUN) mypy
 	@$(RUN) python -m vigie_contracts.schema --check
+	@$(RUN) python -m vigie_stack.asyncapi --check
 
-## Regenerate contracts/schemas after changing a contract.
+## Regenerate contracts/schemas and contracts/asyncapi.json after changing a contract or a channel.
 schemas:
 	@$(RUN) python -m vigie_contracts.schema
+	@$(RUN) python -m vigie_stack.asyncapi

@@ -13,7 +13,7 @@ from faststream.kafka import KafkaBroker
 
 from vigie_contracts.events import Envelope
 from vigie_contracts.topics import DECLARATION_ENRICHED
-from vigie_kit.consumer import SLICE, BatchProcessor, Subscription
+from vigie_kit.consumer import SLICE, BatchProcessor, Subscription, decode
 from vigie_kit.db import create_engine
 from vigie_stack.stack import Stack
 
@@ -39,6 +39,7 @@ async def test_a_batch_larger_than_a_slice_is_applied_whole_each_event_once(stac
     await observer.execute("CREATE TABLE slice_test (event_id uuid PRIMARY KEY, tx bigint NOT NULL)")
     engine = create_engine(stack.postgres.database_url("stats"), pool_size=2)
     broker = KafkaBroker(stack.config.kafka_bootstrap)
+    dead_letters = broker.publisher(Tick.topic.dead_letter)
     await broker.connect()
     now = datetime.now(UTC)
     events = [Tick(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4()) for _ in range(250)]
@@ -51,12 +52,12 @@ async def test_a_batch_larger_than_a_slice_is_applied_whole_each_event_once(stac
             "INSERT INTO slice_test VALUES ($1, txid_current())", [(event.event_id,) for event in batch]
         )
 
-    processor = BatchProcessor(Subscription(GROUP, Tick.topic, Tick, batch_handler=handler), lambda: engine, broker)
-    records = [_record(offset, event) for offset, event in enumerate(events)]
+    processor = BatchProcessor(Subscription(GROUP, Tick, "tests"), lambda: engine, dead_letters, handler)
+    records = decode([_record(offset, event) for offset, event in enumerate(events)], Tick)
     try:
         await processor.process(records)
         applied = await observer.fetch("SELECT event_id, tx FROM slice_test")
-        dead = [r for r in await read_topic(stack, Tick.topic.dead_letter) if r.key == records[150].key]
+        dead = [r for r in await read_topic(stack, Tick.topic.dead_letter) if r.key == records.records[150].key]
         await processor.process(records)  # the whole batch again, as after a crash before its offsets
         again = await observer.fetchval("SELECT count(*) FROM slice_test")
         ledger = await observer.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", GROUP)

@@ -80,7 +80,7 @@ async def test_applied_batches_share_a_commit_and_a_failed_one_commits_nothing(s
                 raise Retry("not yet")  # transient: the batch is delivered again
         applied.extend(event.event_id for event in batch)
 
-    processor = subscribe(broker, Subscription(GROUP, TOPIC, Tick, batch_handler=handler), lambda: engine)
+    processor = subscribe(broker, Subscription(GROUP, Tick, "tests"), lambda: engine, handler=handler)
     commits = 0
     real_commit = AIOKafkaConsumer.commit
 
@@ -147,7 +147,7 @@ async def test_a_batch_once_applied_is_not_kept_while_its_offsets_wait(stack: St
     async def handler(connection: asyncpg.Connection, batch: Sequence[Beat]) -> None:
         applied.extend(event.event_id for event in batch)
 
-    subscribe(broker, Subscription(group, kept_topic, Beat, batch_handler=handler), lambda: engine)
+    subscribe(broker, Subscription(group, Beat, "tests"), lambda: engine, handler=handler)
     now = datetime.now(UTC)
     first = [Beat(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4()) for _ in range(20)]
     then = Beat(event_id=uuid4(), occurred_at=now, producer="tests", declaration_id=uuid4())

@@ -1,14 +1,19 @@
 """The idempotent consumer: every Kafka subscriber of every service goes through it.
 
+Each subscription is a FastStream batch subscriber whose handler takes the events of its
+contract (``list[DeclarationEnriched]``, say): its decoder validates each record on its own, so
+that one record that is no such event is set aside for the dead-letter topic rather than
+refusing its whole batch.
+
 A batch of records is applied in PostgreSQL transactions of at most a hundred events, each
 together with the ids of the events it applied (``processed_events``), and only then are the
 offsets committed. A redelivered event is found in that ledger and changes nothing, so the
 offsets of applied batches are committed together, at most every ``COMMIT_SECONDS``, rather than
 one request to the broker a batch: a crash or a rebalance redelivers at most that much, which
-the ledger absorbs. A record that
-cannot be processed goes to the topic's dead-letter twin with the reason in its headers, and the
-partition goes on. A transient failure (database or broker away) commits nothing more, and the
-batch is delivered again: what its first slices applied is found in the ledger.
+the ledger absorbs. A record that cannot be processed goes to the topic's dead-letter twin with
+the reason in its headers, and the partition goes on. A transient failure (database or broker
+away) commits nothing more, and the batch is delivered again: what its first slices applied is
+found in the ledger.
 """
 
 import asyncio
@@ -28,6 +33,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage as Received
+from faststream.kafka.publisher import DefaultPublisher
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
@@ -45,11 +52,11 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 E = TypeVar("E", bound=BaseEnvelope)
-Handler = Callable[[asyncpg.Connection, E], Awaitable[None]]
 BatchHandler = Callable[[asyncpg.Connection, Sequence[E]], Awaitable[None]]
+Record = ConsumerRecord[Any, Any]
 
 _MAX_REASON = 2000
-SLICE = 100  # events decoded and applied at once, in one transaction
+SLICE = 100  # events applied at once, in one transaction; records decoded between two yields
 COMMIT_SECONDS = 0.5  # how long the offsets of applied events may wait to be committed
 _GATHER_BYTES = 1024 * 1024
 _RECORD_PROCESSED = (
@@ -62,16 +69,17 @@ _BATCH_SPANS: contextvars.ContextVar[dict[UUID, Span]] = contextvars.ContextVar(
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
-    """Who consumes what: ``group`` is the consumer group and the name in ``processed_events``.
+    """What a consumer group takes: the events of ``event_type``, from its topic. ``group`` is
+    the consumer group and the name in ``processed_events``; ``description`` says what the
+    group makes of them, in the AsyncAPI document.
 
-    ``handler`` applies one event; ``batch_handler``, when a handler does better with the whole
-    batch (one statement for many events), applies the batch's fresh events at once, in order,
-    a hundred at most.
-    Each event keeps its own process span, and the batch runs under the last one; a batch
-    handler that starts work continuing each event's trace makes that event's span current
-    with ``processing(event)``. Both are given the driver's connection (``db.driver``) in the
-    batch's transaction: every event takes these statements, and SQLAlchemy's handling of each
-    would cost about three times what the driver's does.
+    Its handler (a ``BatchHandler``, bound when the service starts: it may need the service's
+    settings) applies a batch's fresh events at once, in order, a hundred at most, on the
+    driver's connection (``db.driver``) in the batch's transaction: every event takes these
+    statements, and SQLAlchemy's handling of each would cost about three times what the
+    driver's does. Each event keeps its own process span, and the batch runs under the last
+    one; a handler that starts work continuing each event's trace makes that event's span
+    current with ``processing(event)``.
 
     ``gather_ms`` lets the broker hold a fetch that long to gather a larger batch, for a consumer
     off the path from the intake to the agencies (a status, a count): at a steady load, one
@@ -79,25 +87,54 @@ class Subscription(Generic[E]):
     fetches a second rather than one for every message produced."""
 
     group: str
-    topic: TopicSpec
     event_type: type[E]
-    handler: Handler[E] | None = None
-    batch_handler: BatchHandler[E] | None = None
+    description: str
     gather_ms: int = 0
 
-    def __post_init__(self) -> None:
-        if (self.handler is None) == (self.batch_handler is None):
-            raise TypeError(f"{self.group}: give a handler or a batch_handler, not both or neither")
+    @property
+    def topic(self) -> TopicSpec:
+        return self.event_type.topic
+
+
+class Decoded(list[E]):
+    """A batch's events, in order, each with the record it came from (``records``), and the
+    records that are no event of the contract, with why (``rejected``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[Record] = []
+        self.rejected: list[tuple[Record, str]] = []
+
+    def pairs(self) -> list[tuple[Record, E]]:
+        return list(zip(self.records, self, strict=True))
+
+
+def decode(records: Sequence[Record], event_type: type[E], into: "Decoded[E] | None" = None) -> Decoded[E]:
+    """Each record against ``event_type``'s contract, on its own."""
+    decoded = Decoded[E]() if into is None else into
+    for record in records:
+        if record.value is None:
+            decoded.rejected.append((record, "empty message (no value)"))
+            continue
+        try:
+            event = event_type.model_validate_json(record.value)
+        except ValidationError as error:
+            decoded.rejected.append((record, f"not a valid {event_type.__name__}: {error}"))
+        else:
+            decoded.records.append(record)
+            decoded.append(event)
+    return decoded
 
 
 async def apply_events(
     connection: asyncpg.Connection,
     subscription: Subscription[E],
-    events: Sequence[tuple[ConsumerRecord[Any, Any], E]],
+    handler: BatchHandler[E],
+    events: Sequence[tuple[Record, E]],
 ) -> int:
-    """Apply events in the transaction of the driver's ``connection`` (``db.driver``), each
-    once: its id is recorded for the subscription's group in the same transaction, and an id
-    already there is skipped. Returns how many were applied."""
+    """Apply events with ``handler`` in the transaction of the driver's ``connection``
+    (``db.driver``), each once: its id is recorded for the subscription's group in the same
+    transaction, and an id already there is skipped. Returns how many were applied."""
     group = subscription.group
     unique_ids = list(dict.fromkeys(event.event_id for _, event in events))
     if not unique_ids:
@@ -108,27 +145,19 @@ async def apply_events(
         if event.event_id in fresh:  # else already applied, by an earlier delivery or earlier in this batch
             fresh.discard(event.event_id)
             fresh_events.append((record, event))
-    if subscription.batch_handler is not None and fresh_events:
-        started = time.perf_counter()
-        with contextlib.ExitStack() as stack:
-            spans = {
-                event.event_id: stack.enter_context(_process_span(group, record, event))
-                for record, event in fresh_events
-            }
-            token = _BATCH_SPANS.set(spans)
-            try:
-                await subscription.batch_handler(connection, [event for _, event in fresh_events])
-            finally:
-                _BATCH_SPANS.reset(token)
-        each = (time.perf_counter() - started) / len(fresh_events)
-        for record, _ in fresh_events:
-            HANDLER_DURATION.labels(group, record.topic).observe(each)
-    elif subscription.handler is not None:
-        for record, event in fresh_events:
-            with _process_span(group, record, event):
-                started = time.perf_counter()
-                await subscription.handler(connection, event)
-                HANDLER_DURATION.labels(group, record.topic).observe(time.perf_counter() - started)
+    if not fresh_events:
+        return 0
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        spans = {
+            event.event_id: stack.enter_context(_process_span(group, record, event)) for record, event in fresh_events
+        }
+        token = _BATCH_SPANS.set(spans)
+        try:
+            await handler(connection, [event for _, event in fresh_events])
+        finally:
+            _BATCH_SPANS.reset(token)
+    HANDLER_DURATION.labels(group, subscription.topic.name).observe((time.perf_counter() - started) / len(fresh_events))
     return len(fresh_events)
 
 
@@ -145,7 +174,7 @@ def processing(event: BaseEnvelope) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _process_span(group: str, record: ConsumerRecord[Any, Any], event: BaseEnvelope) -> Iterator[Span]:
+def _process_span(group: str, record: Record, event: BaseEnvelope) -> Iterator[Span]:
     """The span of one event's processing, the child of the span that published it."""
     with tracer.start_as_current_span(
         f"{record.topic} process",
@@ -166,15 +195,21 @@ def _process_span(group: str, record: ConsumerRecord[Any, Any], event: BaseEnvel
 
 
 class BatchProcessor(Generic[E]):
+    """Applies the batches of one subscription: decodes them (FastStream's decoder for its
+    subscriber), applies them with the subscription's handler, dead-letters what cannot be
+    applied, and commits offsets once applied."""
+
     def __init__(
         self,
         subscription: Subscription[E],
         engine: Callable[[], AsyncEngine],
-        broker: KafkaBroker,
+        dead_letters: DefaultPublisher,
+        handler: BatchHandler[E] | None = None,
     ) -> None:
         self.subscription = subscription
         self.engine = engine
-        self.broker = broker
+        self.dead_letters = dead_letters
+        self.handler = handler
         self._failures = 0
         self.applied = 0
         self.dead_lettered = 0
@@ -184,18 +219,29 @@ class BatchProcessor(Generic[E]):
         self._commit_due: asyncio.TimerHandle | None = None
         self._committing: asyncio.Task[None] | None = None
 
-    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        rejects: list[tuple[ConsumerRecord[Any, Any], str]] = []
+    async def decode(self, message: Received) -> Decoded[E]:
+        """FastStream's decoder for this subscription: never fails, so that a batch always
+        reaches its handler, whose outcome alone acknowledges it or delivers it again. A slice
+        at a time, giving the event loop back in between: a campaign's 500 events at once held
+        the intake's answers in the same process."""
+        records: tuple[Record, ...] = message.raw_message  # type: ignore[assignment]
+        decoded = Decoded[E]()
+        for start in range(0, len(records), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            decode(records[start : start + SLICE], self.subscription.event_type, into=decoded)
+        return decoded
+
+    async def process(self, batch: Decoded[E]) -> None:
+        rejects = list(batch.rejected)
+        events = batch.pairs()
         try:
-            # A slice at a time, each in a transaction of its own: decoding and applying a whole
-            # batch (500 events when a campaign's members are told it grew) held the event loop,
-            # and the intake's answers in the same process, for a quarter of a second. Offsets
-            # are committed once every slice is; a slice applied before a failure is found in the
-            # ledger when the batch comes again.
-            for start in range(0, len(records), SLICE):
-                events = self._decode(records[start : start + SLICE], rejects)
-                if events:
-                    await self._apply_isolating_failures(events, rejects)
+            # A slice at a time, each in a transaction of its own, so that the intake's answers in
+            # the same process are not held behind a whole batch. Offsets are committed once every
+            # slice is; a slice applied before a failure is found in the ledger when the batch
+            # comes again.
+            for start in range(0, len(events), SLICE):
+                await self._apply_isolating_failures(events[start : start + SLICE], rejects)
             for record, reason in rejects:
                 await self._dead_letter(record, reason)
         except Exception as error:
@@ -213,7 +259,7 @@ class BatchProcessor(Generic[E]):
             raise
         self._failures = 0
 
-    def applied_through(self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    def applied_through(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
         """``records`` are applied (or dead-lettered): their offsets are committed within
         ``COMMIT_SECONDS``, with those of the batches applied meanwhile."""
         for record in records:
@@ -270,24 +316,10 @@ class BatchProcessor(Generic[E]):
         if consumer is not None and self._uncommitted:
             await self.commit(consumer)
 
-    def _decode(
-        self, records: Sequence[ConsumerRecord[Any, Any]], rejects: list[tuple[ConsumerRecord[Any, Any], str]]
-    ) -> list[tuple[ConsumerRecord[Any, Any], E]]:
-        events = []
-        for record in records:
-            if record.value is None:
-                rejects.append((record, "empty message (no value)"))
-                continue
-            try:
-                events.append((record, self.subscription.event_type.model_validate_json(record.value)))
-            except ValidationError as error:
-                rejects.append((record, f"not a valid {self.subscription.event_type.__name__}: {error}"))
-        return events
-
     async def _apply_isolating_failures(
         self,
-        events: list[tuple[ConsumerRecord[Any, Any], E]],
-        rejects: list[tuple[ConsumerRecord[Any, Any], str]],
+        events: list[tuple[Record, E]],
+        rejects: list[tuple[Record, str]],
     ) -> None:
         try:
             await self._apply(events)
@@ -305,13 +337,15 @@ class BatchProcessor(Generic[E]):
                     log.exception("%s: event cannot be processed", self.subscription.group)
                     rejects.append((item[0], f"{type(single_error).__name__}: {single_error}"))
 
-    async def _apply(self, events: list[tuple[ConsumerRecord[Any, Any], E]]) -> None:
+    async def _apply(self, events: list[tuple[Record, E]]) -> None:
+        if self.handler is None:
+            raise NotBound(f"{self.subscription.group}: no handler bound to this subscription")
         async with driver(self.engine()) as connection:
-            applied = await apply_events(connection, self.subscription, events)
+            applied = await apply_events(connection, self.subscription, self.handler, events)
         self.applied += len(events)
         EVENTS_PROCESSED.labels(self.subscription.group, self.subscription.topic.name).inc(applied)
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+    async def _dead_letter(self, record: Record, reason: str) -> None:
         topic = self.subscription.topic
         headers = {key: value.decode("utf-8", "replace") for key, value in record.headers}
         headers.update(
@@ -324,7 +358,7 @@ class BatchProcessor(Generic[E]):
                 "dlt_at": datetime.now(UTC).isoformat(),
             }
         )
-        await self.broker.publish(record.value, topic.dead_letter, key=record.key, headers=headers)
+        await self.dead_letters.publish(record.value, key=record.key, headers=headers)
         self.dead_lettered += 1
         DEAD_LETTERED.labels(self.subscription.group, record.topic).inc()
         log.error(
@@ -361,45 +395,64 @@ def subscribe(
     subscription: Subscription[E],
     engine: Callable[[], AsyncEngine],
     *,
+    handler: BatchHandler[E] | None = None,
     max_records: int = 500,
     batch_timeout_ms: int = 50,
 ) -> BatchProcessor[E]:
-    """Register ``subscription`` on ``broker``: offsets are committed only after the batch's
-    effects are committed, and rewound when they could not be."""
-    processor = BatchProcessor(subscription, engine, broker)
+    """Declare ``subscription`` on ``broker``: a batch subscriber typed by its contract, and the
+    publisher of its dead-letter topic. Offsets are committed only after the batch's effects
+    are, and a batch that fails rewinds its partitions to be delivered again."""
+    topic = subscription.topic
+    dead_letters = broker.publisher(
+        topic.dead_letter,
+        title=f"{subscription.group}:dead-letters",
+        description=(
+            f"Records of {topic.name} that {subscription.group} cannot apply, as they were received,"
+            " with why in the dlt_reason header and where they were in dlt_topic, dlt_partition"
+            " and dlt_offset."
+        ),
+    )
+    processor = BatchProcessor(subscription, engine, dead_letters, handler)
     subscriber = broker.subscriber(
-        subscription.topic.name,
+        topic.name,
         batch=True,
         group_id=subscription.group,
-        # Offsets are committed by the processor once the batch is applied (``applied_through``);
-        # a batch that fails rewinds its partitions to be delivered again.
+        # Offsets are committed by the processor once the batch is applied (``applied_through``):
+        # lazily, those of many batches in one request; a batch that fails rewinds its partitions
+        # to be delivered again.
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         max_records=max_records,
         batch_timeout_ms=batch_timeout_ms,
         title=subscription.group,
+        description=subscription.description,
         # With gather_ms, the broker answers once it holds this much or once gather_ms have
         # passed; otherwise at the first byte (aiokafka's defaults).
         fetch_min_bytes=_GATHER_BYTES if subscription.gather_ms else 1,
         fetch_max_wait_ms=subscription.gather_ms or 500,
-        # The processor decodes each record itself, against its contract; FastStream's own
-        # decoding of every body into a dict would be work for nothing, held with the message.
-        decoder=_undecoded,
+        decoder=processor.decode,
     )
 
-    @subscriber
-    async def consume(message: KafkaMessage) -> None:
-        records = message.raw_message
+    async def consume(events: list[Any], message: KafkaMessage) -> None:
+        # ``events`` is what FastStream validated against the contract (and what the AsyncAPI
+        # document shows); the decoder's own result, kept by the message, holds them with their
+        # records, and the records it set aside.
+        batch: Decoded[E] = await message.decode()  # type: ignore[assignment]
         try:
-            await processor.process(records)  # type: ignore[arg-type]
+            await processor.process(batch)
         except Exception:
             await message.nack()
             raise
-        processor.applied_through(message.consumer, records)  # type: ignore[arg-type]
+        processor.applied_through(message.consumer, message.raw_message)  # type: ignore[arg-type]
 
+    # The handler's type is the subscription's contract, known when it is declared: FastStream
+    # validates batches against it, and the AsyncAPI document shows it.
+    consume.__annotations__["events"] = list[subscription.event_type]  # type: ignore[name-defined]
+    consume.__name__ = consume.__qualname__ = subscription.group.replace(".", "_").replace("-", "_")
+    subscriber(consume)
     processor.subscriber = subscriber
     return processor
 
 
-def _undecoded(message: KafkaMessage) -> None:
-    return None
+class NotBound(RuntimeError):
+    pass

@@ -8,12 +8,12 @@ time (a PostgreSQL advisory lock elects it), so the events of one declaration ke
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -79,14 +79,14 @@ class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
-        broker: KafkaBroker,
+        publisher: Callable[[str], DefaultPublisher],
         connection: BrokerConnection,
         *,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
         self.engine = engine
-        self.broker = broker
+        self.publisher = publisher  # the one the service declares for a topic
         self.connection = connection
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
@@ -180,9 +180,8 @@ class OutboxRelay:
             headers = {k: v for k, v in row_headers.items() if k not in _TRACE_KEYS}
             headers.update(trace_headers())
         try:
-            delivery = await self.broker.publish(
+            delivery = await self.publisher(topic).publish(
                 row["payload"].encode(),
-                topic,
                 key=key.encode(),
                 headers=headers,
                 no_confirm=True,

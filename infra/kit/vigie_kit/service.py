@@ -1,6 +1,7 @@
 """What every Vigie service process is: its settings, its database (migrated on start), its Kafka
-broker, the outbox relay, its idempotent subscriptions, background workers, and an HTTP app with
-health endpoints. A service's ``bootstrap`` wires its own parts onto one of these."""
+broker with the channels it declares, the outbox relay, its idempotent subscriptions, background
+workers, and an HTTP app with health endpoints. A service's ``bootstrap`` wires its own parts
+onto one of these."""
 
 import asyncio
 import contextlib
@@ -10,7 +11,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
@@ -22,11 +23,12 @@ from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .access import FailedAttempts, SecretsStayOutOfUrls, bearer_secret, client_address, same_secret
-from .consumer import BatchProcessor, E, Subscription, subscribe
+from .consumer import BatchHandler, NotBound, Subscription
 from .db import Sessions, create_engine, sessions
 from .errors import is_transient
 from .http import Problem, health_router, install_problem_handlers
 from .kafka import BrokerConnection, make_broker
+from .messaging import Channels, Messaging
 from .metrics import CONSUMER_LAG, Refresh, metrics_router
 from .migrate import UNREACHABLE
 from .outbox import OutboxRelay, measure_backlog
@@ -47,19 +49,25 @@ class NotStarted(RuntimeError):
 
 
 class Service:
-    def __init__(self, settings: ServiceSettings, *, migrations: Path, publishes: bool) -> None:
+    def __init__(self, settings: ServiceSettings, *, migrations: Path, channels: Channels) -> None:
         self.settings = settings
         self.migrations = migrations
-        self.publishes = publishes
+        self.publishes = bool(channels.publishes)
         self.broker = make_broker(settings)
         self.kafka = BrokerConnection(self.broker)
-        self.processors: list[BatchProcessor[Any]] = []
+        self.messaging = Messaging(
+            self.broker,
+            channels,
+            lambda: self.engine,
+            max_records=settings.consumer_max_records,
+            batch_timeout_ms=settings.consumer_batch_timeout_ms,
+        )
         self.relay: OutboxRelay | None = None
         self._workers: list[Worker] = []
         self._drains: list[Drain] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._gauges: list[Refresh] = [self._measure_lag]
-        if publishes:
+        if self.publishes:
             self._gauges.append(self._measure_outbox)
         self._engine: AsyncEngine | None = None
         self._sessions: Sessions | None = None
@@ -80,16 +88,9 @@ class Service:
             raise NotStarted("the service's database is opened when the service starts")
         return self._sessions
 
-    def subscribe(self, subscription: Subscription[E]) -> BatchProcessor[E]:
-        processor = subscribe(
-            self.broker,
-            subscription,
-            lambda: self.engine,
-            max_records=self.settings.consumer_max_records,
-            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
-        )
-        self.processors.append(processor)
-        return processor
+    def consume(self, handlers: Mapping[Subscription[Any], BatchHandler[Any]]) -> None:
+        """Apply each subscription the service declares with its handler."""
+        self.messaging.bind(handlers)
 
     def gauge(self, refresh: Refresh) -> Refresh:
         """Read ``refresh()`` into its gauges at every scrape of ``/metrics``."""
@@ -99,7 +100,7 @@ class Service:
     async def _measure_lag(self) -> None:
         CONSUMER_LAG.clear()  # partitions revoked since the last scrape are no longer ours
         # At once: each asks the broker a few questions, and a scrape gives them two seconds in all.
-        await asyncio.gather(*(processor.measure_lag() for processor in self.processors))
+        await asyncio.gather(*(processor.measure_lag() for processor in self.messaging.processors.values()))
 
     async def _measure_outbox(self) -> None:
         await measure_backlog(self.engine)
@@ -180,7 +181,7 @@ class Service:
         if self.publishes:
             self.relay = OutboxRelay(
                 self.engine,
-                self.broker,
+                self.messaging.publisher,
                 self.kafka,
                 batch_size=self.settings.outbox_batch_size,
                 poll_seconds=self.settings.outbox_poll_seconds,
@@ -202,7 +203,7 @@ class Service:
         for drain in self._drains:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(drain(), _DRAIN_SECONDS)
-        for processor in self.processors:
+        for processor in self.messaging.processors.values():
             with contextlib.suppress(Exception):
                 await processor.flush()
         for subscriber in self.broker.subscribers:
@@ -232,6 +233,8 @@ class Service:
 
     def app(self, *, title: str, description: str, version: str = "1.0.0") -> FastAPI:
         """The service's HTTP app; tracing and logging are set up here, at start, not at import."""
+        if unbound := self.messaging.unbound():
+            raise NotBound(f"subscriptions declared without a handler: {', '.join(unbound)}")
         setup_logging(self.settings.service_name, self.settings.log_level, self.settings.instance)
         setup_tracing(self.settings.service_name)
         DatabaseSpans().instrument()  # type: ignore[no-untyped-call]

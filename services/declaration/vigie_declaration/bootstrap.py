@@ -23,9 +23,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: DeclarationSettings | None = None) -> FastAPI:
     settings = settings or DeclarationSettings()
-    service = Service(settings, migrations=MIGRATIONS, publishes=True)
-    for subscription in events.SUBSCRIPTIONS:
-        service.subscribe(subscription)
+    service = Service(settings, migrations=MIGRATIONS, channels=events.CHANNELS)
+    service.consume(events.HANDLERS)
     app = service.app(
         title="Vigie — déclarations",
         description=(

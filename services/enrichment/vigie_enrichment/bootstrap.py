@@ -15,9 +15,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: EnrichmentSettings | None = None) -> FastAPI:
     settings = settings or EnrichmentSettings()
-    service = Service(settings, migrations=MIGRATIONS, publishes=True)
-    for subscription in events.subscriptions(timedelta(days=settings.campaign_window_days)):
-        service.subscribe(subscription)
+    service = Service(settings, migrations=MIGRATIONS, channels=events.CHANNELS)
+    service.consume(events.handlers(timedelta(days=settings.campaign_window_days)))
     return service.app(
         title="Vigie — enrichissement",
         description="Places each declaration in the territory and attaches threat context.",

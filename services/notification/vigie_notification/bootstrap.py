@@ -35,9 +35,8 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     server = smtp_server(settings)
     # Refused here, at start-up, rather than discovered when a region's first incident is lost.
     directory = LiveDirectory(settings.recipients_file, email_enabled=server is not None)
-    service = Service(settings, migrations=MIGRATIONS, publishes=True)
-    for subscription in events.subscriptions(directory):
-        service.subscribe(subscription)
+    service = Service(settings, migrations=MIGRATIONS, channels=events.CHANNELS)
+    service.consume(events.handlers(directory))
     webhooks = WebhookSender(settings.webhook_timeout_seconds)
     email = EmailSender(server) if server else None
     worker = DeliveryWorker(service, directory, webhooks, email, settings)

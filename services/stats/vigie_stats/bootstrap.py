@@ -13,9 +13,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: StatsSettings | None = None) -> FastAPI:
-    service = Service(settings or StatsSettings(), migrations=MIGRATIONS, publishes=False)
-    for subscription in events.SUBSCRIPTIONS:
-        service.subscribe(subscription)
+    service = Service(settings or StatsSettings(), migrations=MIGRATIONS, channels=events.CHANNELS)
+    service.consume(events.HANDLERS)
     app = service.app(
         title="Vigie — observatoire",
         description="National statistics of health-sector cybersecurity incident declarations.",

@@ -1,9 +1,12 @@
-"""Event subscriptions of the declaration service: it follows its declarations downstream."""
+"""What the declaration service takes from Kafka and puts there: it publishes each revision and
+each credential change, and follows its declarations downstream."""
 
+from collections.abc import Mapping
 from typing import Any
 
-from vigie_contracts.events import DeclarationEnriched, NotificationDispatched
-from vigie_kit.consumer import Subscription
+from vigie_contracts.events import CredentialChanged, DeclarationEnriched, DeclarationSubmitted, NotificationDispatched
+from vigie_kit.consumer import BatchHandler, Subscription
+from vigie_kit.messaging import Channels
 
 from ..handlers import record_dispatches, record_enrichments
 
@@ -13,16 +16,21 @@ STATUS_GATHER_MS = 200
 
 ENRICHMENT_STATUS = Subscription(
     group="declaration.enrichment-status",
-    topic=DeclarationEnriched.topic,
     event_type=DeclarationEnriched,
-    batch_handler=record_enrichments,
+    description="Keeps what enrichment concluded on each declaration, and decides its status again.",
     gather_ms=STATUS_GATHER_MS,
 )
 DELIVERY_STATUS = Subscription(
     group="declaration.delivery-status",
-    topic=NotificationDispatched.topic,
     event_type=NotificationDispatched,
-    batch_handler=record_dispatches,
+    description="Keeps the latest outcome of each delivery, and decides the declaration's status again.",
     gather_ms=STATUS_GATHER_MS,
 )
-SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (ENRICHMENT_STATUS, DELIVERY_STATUS)
+CHANNELS = Channels(
+    consumes=(ENRICHMENT_STATUS, DELIVERY_STATUS),
+    publishes=(DeclarationSubmitted, CredentialChanged),
+)
+HANDLERS: Mapping[Subscription[Any], BatchHandler[Any]] = {
+    ENRICHMENT_STATUS: record_enrichments,
+    DELIVERY_STATUS: record_dispatches,
+}

@@ -1,9 +1,12 @@
-"""Event subscriptions of the stats service."""
+"""What the stats service takes from Kafka: each revision enriched, what came of its
+deliveries, and each credential change. It publishes nothing."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from vigie_contracts.events import CredentialChanged, DeclarationEnriched, NotificationDispatched
-from vigie_kit.consumer import Subscription
+from vigie_kit.consumer import BatchHandler, Subscription
+from vigie_kit.messaging import Channels
 
 from ..adapters.credentials import record_credentials
 from ..handlers import record_deliveries, record_facts
@@ -14,24 +17,26 @@ COUNT_GATHER_MS = 500
 
 FACTS = Subscription(
     group="stats.facts",
-    topic=DeclarationEnriched.topic,
     event_type=DeclarationEnriched,
-    batch_handler=record_facts,
+    description="Counts each declaration once, with the values of its latest revision.",
     gather_ms=COUNT_GATHER_MS,
 )
 DELIVERY = Subscription(
     group="stats.delivery",
-    topic=NotificationDispatched.topic,
     event_type=NotificationDispatched,
-    batch_handler=record_deliveries,
+    description="Keeps when the region's ARS was first told of each declaration, whatever the channel.",
     gather_ms=COUNT_GATHER_MS,
 )
 CREDENTIALS = Subscription(
     group="stats.credentials",
-    topic=CredentialChanged.topic,
     event_type=CredentialChanged,
-    batch_handler=record_credentials,
+    description="Keeps the latest state of each ARS and national credential, to check who reads which figures.",
 )
+CHANNELS = Channels(consumes=(FACTS, DELIVERY, CREDENTIALS))
+HANDLERS: Mapping[Subscription[Any], BatchHandler[Any]] = {
+    FACTS: record_facts,
+    DELIVERY: record_deliveries,
+    CREDENTIALS: record_credentials,
+}
 # What the figures are made of, and what a rebuild replays; the credentials are not figures.
 AGGREGATES: tuple[Subscription[Any], ...] = (FACTS, DELIVERY)
-SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (*AGGREGATES, CREDENTIALS)

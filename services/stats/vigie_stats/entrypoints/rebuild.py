@@ -15,16 +15,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vigie_kit.consumer import Subscription, apply_events
+from vigie_kit.consumer import Subscription, apply_events, decode
 from vigie_kit.db import create_engine, driver, migrate
 from vigie_kit.kafka import kafka_client_options
 
 from ..bootstrap import MIGRATIONS
 from ..config import StatsSettings
-from .events import AGGREGATES
+from .events import AGGREGATES, HANDLERS
 
 SCHEMA = "rebuild"
 TABLES = ("declaration_facts", "ars_notifications", "processed_events")
@@ -87,15 +86,11 @@ async def _replay(
                 records += [r for r in items if r.offset < ends[tp]]
                 if items and items[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
-            events = []
-            for record in records:
-                try:
-                    events.append((record, subscription.event_type.model_validate_json(record.value or b"")))
-                except ValidationError:
-                    report.undecodable += 1  # the live consumer sent it to the dead-letter topic
+            decoded = decode(records, subscription.event_type)
+            report.undecodable += len(decoded.rejected)  # the live consumer sent them to the dead-letter topic
             report.events += len(records)
             async with driver(rebuilt) as connection:
-                report.applied += await apply_events(connection, subscription, events)
+                report.applied += await apply_events(connection, subscription, HANDLERS[subscription], decoded.pairs())
         return dict(ends)
     finally:
         await consumer.stop()
