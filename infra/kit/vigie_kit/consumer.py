@@ -110,7 +110,8 @@ class Decoded(list[E]):
 
 
 def decode(records: Sequence[Record], event_type: type[E], into: "Decoded[E] | None" = None) -> Decoded[E]:
-    """Each record against ``event_type``'s contract, on its own."""
+    """Each record against ``event_type``'s contract, on its own. Never raises: whatever a
+    record does to the contract's validation, it is that record that is set aside."""
     decoded = Decoded[E]() if into is None else into
     for record in records:
         if record.value is None:
@@ -120,6 +121,8 @@ def decode(records: Sequence[Record], event_type: type[E], into: "Decoded[E] | N
             event = event_type.model_validate_json(record.value)
         except ValidationError as error:
             decoded.rejected.append((record, f"not a valid {event_type.__name__}: {error}"))
+        except Exception as error:  # a validator that fails otherwise than pydantic expects
+            decoded.rejected.append((record, f"not a valid {event_type.__name__}: {type(error).__name__}: {error}"))
         else:
             decoded.records.append(record)
             decoded.append(event)
