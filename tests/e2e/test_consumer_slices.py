@@ -10,6 +10,7 @@ from uuid import uuid4
 import asyncpg
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 
 from vigie_contracts.events import Envelope
 from vigie_contracts.topics import DECLARATION_ENRICHED
@@ -54,12 +55,16 @@ async def test_a_batch_larger_than_a_slice_is_applied_whole_each_event_once(stac
 
     processor = BatchProcessor(Subscription(GROUP, Tick, "tests"), lambda: engine, dead_letters, handler)
     records = decode([_record(offset, event) for offset, event in enumerate(events)], Tick)
+    timed = {"consumer": GROUP, "topic": Tick.topic.name}
+    timed_before = REGISTRY.get_sample_value("vigie_event_handler_duration_seconds_count", timed) or 0
     try:
         await processor.process(records)
+        timed_once = REGISTRY.get_sample_value("vigie_event_handler_duration_seconds_count", timed)
         applied = await observer.fetch("SELECT event_id, tx FROM slice_test")
         dead = [r for r in await read_topic(stack, Tick.topic.dead_letter) if r.key == records.records[150].key]
         await processor.process(records)  # the whole batch again, as after a crash before its offsets
         again = await observer.fetchval("SELECT count(*) FROM slice_test")
+        timed_twice = REGISTRY.get_sample_value("vigie_event_handler_duration_seconds_count", timed)
         ledger = await observer.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", GROUP)
     finally:
         await observer.execute("DROP TABLE slice_test")
@@ -81,3 +86,7 @@ async def test_a_batch_larger_than_a_slice_is_applied_whole_each_event_once(stac
     assert f"LookupError: no declaration {poison.declaration_id}" in headers["dlt_reason"]
     assert again == len(events) - 1, "delivered again, nothing is applied twice"
     assert ledger == len(events) - 1
+    # The handler's time is counted per event applied, whatever the batches: none for the poison,
+    # none for events found in the ledger.
+    assert timed_once == timed_before + len(events) - 1
+    assert timed_twice == timed_once
