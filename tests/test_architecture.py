@@ -88,3 +88,20 @@ def test_use_cases_hold_no_sql(service: str) -> None:
     assert not [s for s in strings if SQL.match(s)], f"{handlers.relative_to(ROOT)} holds SQL"
     builders = {"sqlalchemy", "sqlmodel", "sqlalchemy.dialects.postgresql"}
     assert not imports_of(handlers) & builders, f"{handlers.relative_to(ROOT)} builds statements"
+
+
+# The stats rebuild reads each topic's partitions from their beginning to a fixed end, assigned by
+# hand and never committed: a replay, not a subscription a consumer group follows.
+KAFKA_CLIENTS_OF_THEIR_OWN = {"services/stats/vigie_stats/entrypoints/rebuild.py"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_reaches_kafka_only_through_its_declared_channels(service: str) -> None:
+    """Subscribers and publishers are declared in entrypoints/events.py and made by the kit, so
+    that contracts/asyncapi.json holds every topic a service takes or writes."""
+    for path in (ROOT / "services" / service).rglob("*.py"):
+        name = str(path.relative_to(ROOT))
+        clients = {m for m in imports_of(path) if m.split(".")[0] in {"faststream", "aiokafka"}}
+        if name in KAFKA_CLIENTS_OF_THEIR_OWN:
+            continue
+        assert not clients, f"{name} imports {clients}: declare its channels in entrypoints/events.py"
