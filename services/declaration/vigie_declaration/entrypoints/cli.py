@@ -21,6 +21,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vigie_kit.cli import command_parser, say
 from vigie_kit.db import command_session
 
 from ..bootstrap import MIGRATIONS
@@ -30,17 +31,8 @@ from ..domain.credentials import InvalidCredential
 from ..handlers import create_credential, list_credentials, revoke_credential
 
 
-def _print(*parts: object) -> None:
-    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
-
-
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="vigie-declaration",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = root.add_subparsers(dest="command")
+    root, commands = command_parser("vigie-declaration", __doc__)
     credentials = commands.add_parser("credentials", help="manage the credentials of callers")
     actions = credentials.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a credential and print its secret once")
@@ -85,17 +77,17 @@ async def _create(session: AsyncSession, args: argparse.Namespace) -> int:
         mail_domains=args.mail_domain,
     )
     if args.json:
-        _print(json.dumps({"id": str(credential.id), "principal": credential.principal, "secret": secret}))
+        say(json.dumps({"id": str(credential.id), "principal": credential.principal, "secret": secret}))
     else:
-        _print(f"Created {credential.kind} credential {credential.id} for {credential.principal}.")
-        _print(f"Secret (shown once, keep it safe): {secret}")
+        say(f"Created {credential.kind} credential {credential.id} for {credential.principal}.")
+        say(f"Secret (shown once, keep it safe): {secret}")
     return 0
 
 
 async def _list(session: AsyncSession, args: argparse.Namespace) -> int:
     credentials = await list_credentials(session)
     if args.json:
-        _print(
+        say(
             json.dumps(
                 [
                     {
@@ -121,16 +113,16 @@ async def _list(session: AsyncSession, args: argparse.Namespace) -> int:
     for c in credentials:
         state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
         scope = c.region_code or ",".join(c.finess + c.departements) or "all"
-        _print(f"{c.id}  {c.kind:<8} {state:<24} {c.token_hint:<11} {c.name} [{scope}]")
+        say(f"{c.id}  {c.kind:<8} {state:<24} {c.token_hint:<11} {c.name} [{scope}]")
     return 0
 
 
 async def _revoke(session: AsyncSession, args: argparse.Namespace) -> int:
     credential = await revoke_credential(session, args.id)
     if credential is None:
-        _print(f"no credential {args.id}")
+        say(f"no credential {args.id}")
         return 1
-    _print(f"Revoked {credential.kind} credential {credential.id} ({credential.name}).")
+    say(f"Revoked {credential.kind} credential {credential.id} ({credential.name}).")
     return 0
 
 
@@ -142,7 +134,7 @@ async def run(args: argparse.Namespace) -> int:
         async with command_session(DeclarationSettings().database_url, MIGRATIONS) as session:
             return await _ACTIONS[args.action](session, args)
     except InvalidCredential as error:
-        _print(f"error: {error}")
+        say(f"error: {error}")
         return 2
 
 

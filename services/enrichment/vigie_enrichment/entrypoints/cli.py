@@ -14,6 +14,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from vigie_kit.cli import command_parser, say
 from vigie_kit.db import command_session
 
 from ..adapters.feeds import InvalidIntel, parse_kev, parse_misp_feed, parse_stix_bundle
@@ -24,17 +25,8 @@ from ..config import EnrichmentSettings
 SAMPLES = Path(__file__).parents[1] / "samples"
 
 
-def _print(*parts: object) -> None:
-    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
-
-
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="vigie-enrichment",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = root.add_subparsers(dest="command")
+    root, commands = command_parser("vigie-enrichment", __doc__)
     intel = commands.add_parser("intel", help="threat intelligence")
     actions = intel.add_subparsers(dest="action", required=True)
     loading = actions.add_parser("load", help="load (or reload) one source")
@@ -68,12 +60,12 @@ async def run(args: argparse.Namespace) -> int:
         try:
             batches = _batches(args)  # everything is read and checked before the database is touched
         except InvalidIntel as error:
-            _print(f"refused, nothing loaded: {error}")
+            say(f"refused, nothing loaded: {error}")
             return 2
     async with command_session(EnrichmentSettings().database_url, MIGRATIONS) as session:
         if args.action == "sources":
             for row in await sources(session):
-                _print(
+                say(
                     f"{row['source']:<28} {row['kind']:<5} {row['indicators']:>8} indicators"
                     f" {row['vulnerabilities']:>6} CVEs  loaded {row['loaded_at']:%Y-%m-%d %H:%M}"
                 )
@@ -81,11 +73,11 @@ async def run(args: argparse.Namespace) -> int:
         reports = [await load(session, source, batch) for source, batch in batches]  # type: ignore[arg-type]
     for report in reports:
         if args.json:
-            _print(json.dumps(report.__dict__))
+            say(json.dumps(report.__dict__))
         else:
             state = "unchanged" if report.unchanged else "loaded"
             skipped = sum(report.skipped.values())
-            _print(
+            say(
                 f"{report.source}: {state}, {report.indicators} indicators, {report.vulnerabilities} CVEs"
                 + (
                     f", {skipped} entries skipped ({', '.join(f'{k}: {v}' for k, v in report.skipped.items())})"

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from pydantic import SecretStr, ValidationError
 
+from vigie_kit.cli import command_parser, say
 from vigie_kit.db import command_session
 
 from ..bootstrap import MIGRATIONS, smtp_server
@@ -27,15 +28,8 @@ from ..domain.directory import Directory, Entry, InvalidDirectory, Webhook, load
 from ..handlers import failed_deliveries, replay_deliveries
 
 
-def _print(*parts: object) -> None:
-    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
-
-
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="vigie-notification", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = root.add_subparsers(dest="command")
+    root, commands = command_parser("vigie-notification", __doc__)
     directory = commands.add_parser("directory", help="the recipients directory").add_subparsers(
         dest="action", required=True
     )
@@ -66,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
 def _show(directory: Directory) -> None:
     for entry in directory.entries:
         webhook = f"{entry.webhook.url}{' (local)' if entry.webhook.local else ''}" if entry.webhook else "—"
-        _print(f"{entry.code:<11} {entry.name:<52} e-mail {entry.email or '—':<34} webhook {webhook}")
+        say(f"{entry.code:<11} {entry.name:<52} e-mail {entry.email or '—':<34} webhook {webhook}")
 
 
 def _changed(entry: Entry, args: argparse.Namespace) -> tuple[Entry, str | None]:
@@ -93,7 +87,7 @@ def _directory_command(args: argparse.Namespace, settings: NotificationSettings)
         return 0
     if args.action == "validate":
         directory.check_reachable(email_enabled=smtp_server(settings) is not None)
-        _print(f"{path}: {len(directory.ars)} agencies, CERT Santé and the HFDS; usable.")
+        say(f"{path}: {len(directory.ars)} agencies, CERT Santé and the HFDS; usable.")
         return 0
     secret = None
     try:
@@ -107,9 +101,9 @@ def _directory_command(args: argparse.Namespace, settings: NotificationSettings)
         raise InvalidDirectory(problems) from None
     directory.check_reachable(email_enabled=smtp_server(settings) is not None)
     save_directory(path, directory)
-    _print(f"Saved {path}.")
+    say(f"Saved {path}.")
     if secret:
-        _print(f"New signing secret (shown once, hand it to the agency): {secret}")
+        say(f"New signing secret (shown once, hand it to the agency): {secret}")
     return 0
 
 
@@ -117,16 +111,16 @@ async def _deliveries_command(args: argparse.Namespace, settings: NotificationSe
     async with command_session(settings.database_url, MIGRATIONS) as session:
         if args.action == "failed":
             for d in await failed_deliveries(session, limit=args.limit):
-                _print(
+                say(
                     f"{d.id}  {d.reference} r{d.revision}  {d.recipient_code}/{d.channel}"
                     f"  {d.attempts} attempts  {d.updated_at:%Y-%m-%d %H:%M}  {d.last_error}"
                 )
             return 0
         if not args.all and not args.ids:
-            _print("name the deliveries to replay, or --all")
+            say("name the deliveries to replay, or --all")
             return 2
         replayed = await replay_deliveries(session, None if args.all else args.ids)
-    _print(f"Replaying {len(replayed)} deliveries.")
+    say(f"Replaying {len(replayed)} deliveries.")
     return 0
 
 
@@ -143,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             return _directory_command(args, settings)
         return asyncio.run(_deliveries_command(args, settings))
     except InvalidDirectory as error:
-        _print(f"error: {error}")
+        say(f"error: {error}")
         return 2
 
 

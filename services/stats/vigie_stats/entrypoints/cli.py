@@ -7,21 +7,15 @@ Exit status 0 when the rebuilt aggregates are identical to the live ones (or wer
 1 when they differ.
 """
 
-import argparse
 import sys
+
+from vigie_kit.cli import command_parser, say
 
 from .rebuild import run
 
 
-def _print(*parts: object) -> None:
-    print(*parts, flush=True)  # noqa: T201 - a command-line tool speaks to the terminal
-
-
 def main(argv: list[str] | None = None) -> int:
-    root = argparse.ArgumentParser(
-        prog="vigie-stats", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = root.add_subparsers(dest="command")
+    root, commands = command_parser("vigie-stats", __doc__)
     rebuild = commands.add_parser("rebuild", help="replay the topics into fresh aggregates")
     rebuild.add_argument("--swap", action="store_true", help="put the rebuilt aggregates in place of the live ones")
     args = root.parse_args(argv)
@@ -31,14 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         serve_forever()
         return 0
     report = run(swap=args.swap)
-    _print(
+    say(
         f"Replayed {report.events} events ({report.applied} applied, {report.undecodable} undecodable)"
         f" in {report.seconds:.2f}s: {report.events_per_second:.0f} events/s."
     )
     for table, count in report.differences.items():
-        _print(f"  {table}: {'identical' if count == 0 else f'{count} rows differ'}")
+        say(f"  {table}: {'identical' if count == 0 else f'{count} rows differ'}")
     if args.swap:
-        _print("The rebuilt aggregates are now the live ones (the replaced ones are kept in schema 'replaced').")
+        say("The rebuilt aggregates are now the live ones (the replaced ones are kept in schema 'replaced').")
         return 0
     return 0 if report.identical else 1
 
